@@ -23,7 +23,9 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 def _missing(what: str) -> None:
     if IN_CI:
-        pytest.fail(f"{what} is required under CI=true; .ci/run (scripts/setup.sh --system) should install it")
+        pytest.fail(
+            f"{what} is required under CI=true; .ci/run (scripts/setup.sh --system) should install it"
+        )
     pytest.skip(f"{what} not available")
 
 

@@ -37,13 +37,22 @@ LYMPHODEPLETION: tuple[str, ...] = ("flu_cy", "bendamustine", "other")
 
 #: Visits, with their nominal day after infusion (D0 = day 0); unscheduled has none.
 VISIT_DAYS: dict[str, int] = {
-    "d30": 30, "d90": 90, "d180": 180, "d270": 270, "d360": 360, "m18": 548, "m24": 730, "m36": 1096,
+    "d30": 30,
+    "d90": 90,
+    "d180": 180,
+    "d270": 270,
+    "d360": 360,
+    "m18": 548,
+    "m24": 730,
+    "m36": 1096,
 }
 VISIT: tuple[str, ...] = (*VISIT_DAYS, "unscheduled")
 
 MODALITY: tuple[str, ...] = ("pet", "ct", "clinical", "other")
 
 EVENT_TYPE: tuple[str, ...] = ("progression", "relapse")
+
+NEXT_TREATMENT: tuple[str, ...] = ("given", "none", "unknown")
 
 DEATH_CAUSE: tuple[str, ...] = ("lymphoma", "toxicity", "infection", "other", "unknown")
 
@@ -53,22 +62,53 @@ COMPONENTS: tuple[str, ...] = (
     # immunomodulatory
     "lenalidomide",
     # bispecific antibodies
-    "glofitamab", "mosunetuzumab", "epcoritamab", "odronextamab", "blinatumomab",
+    "glofitamab",
+    "mosunetuzumab",
+    "epcoritamab",
+    "odronextamab",
+    "blinatumomab",
     # targeted therapy
-    "ibrutinib", "acalabrutinib", "zanubrutinib", "venetoclax", "idelalisib", "copanlisib",
-    "selinexor", "tazemetostat",
+    "ibrutinib",
+    "acalabrutinib",
+    "zanubrutinib",
+    "venetoclax",
+    "idelalisib",
+    "copanlisib",
+    "selinexor",
+    "tazemetostat",
     # antibody-drug conjugates
-    "polatuzumab_vedotin", "loncastuximab_tesirine", "brentuximab_vedotin",
+    "polatuzumab_vedotin",
+    "loncastuximab_tesirine",
+    "brentuximab_vedotin",
     # monoclonal antibodies
-    "rituximab", "obinutuzumab", "tafasitamab",
+    "rituximab",
+    "obinutuzumab",
+    "tafasitamab",
     # checkpoint inhibitors
-    "nivolumab", "pembrolizumab",
+    "nivolumab",
+    "pembrolizumab",
     # cytotoxic chemotherapy
-    "bendamustine", "gemcitabine", "oxaliplatin", "cisplatin", "carboplatin", "cytarabine",
-    "ifosfamide", "etoposide", "cyclophosphamide", "doxorubicin", "vincristine", "methotrexate",
+    "bendamustine",
+    "gemcitabine",
+    "oxaliplatin",
+    "cisplatin",
+    "carboplatin",
+    "cytarabine",
+    "ifosfamide",
+    "etoposide",
+    "cyclophosphamide",
+    "doxorubicin",
+    "vincristine",
+    "methotrexate",
     "chemotherapy_other",
     # other
-    "steroids", "radiotherapy", "allo_sct", "auto_sct", "car_t", "trial_drug", "palliative_care",
+    "steroids",
+    "radiotherapy",
+    "allo_sct",
+    "auto_sct",
+    "car_t",
+    "trial_drug",
+    "palliative_care",
     "other",
 )
 
@@ -79,7 +119,11 @@ FERRITIN_UNITS: tuple[str, ...] = ("ug/L", "ng/mL", "pmol/L")
 #: Multiply a value in the given unit by this factor to get the canonical unit of its field
 #: (albumin g/L, CRP mg/L, ferritin ug/L). Ferritin: 1 ug/L = 2.247 pmol/L.
 UNIT_FACTORS: dict[str, float] = {
-    "g/L": 1.0, "g/dL": 10.0,
-    "mg/L": 1.0, "mg/dL": 10.0,
-    "ug/L": 1.0, "ng/mL": 1.0, "pmol/L": 1.0 / 2.247,
+    "g/L": 1.0,
+    "g/dL": 10.0,
+    "mg/L": 1.0,
+    "mg/dL": 10.0,
+    "ug/L": 1.0,
+    "ng/mL": 1.0,
+    "pmol/L": 1.0 / 2.247,
 }

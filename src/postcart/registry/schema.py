@@ -83,8 +83,12 @@ PATIENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
 
 def _pid(description: str = "pseudonymous registry id of the patient") -> FieldSpec:
     return FieldSpec(
-        "patient_id", "str", description, required=True,
-        references="patients.patient_id", pattern=PATIENT_ID_PATTERN,
+        "patient_id",
+        "str",
+        description,
+        required=True,
+        references="patients.patient_id",
+        pattern=PATIENT_ID_PATTERN,
     )
 
 
@@ -112,18 +116,29 @@ PATIENTS = TableSpec(
         FieldSpec("centre_id", "str", "treating centre", required=True, references="centres.centre_id"),
         FieldSpec("sex", "code", "sex", required=True, codes=codes.SEX),
         FieldSpec("birth_year", "int", "year of birth (never the exact date)", minimum=1900, maximum=2100),
-        FieldSpec("age_at_decision", "float", "age at the decision to treat", minimum=0, maximum=120,
-                  unit="years"),
+        FieldSpec(
+            "age_at_decision", "float", "age at the decision to treat", minimum=0, maximum=120, unit="years"
+        ),
         FieldSpec("registration_date", "date", "date of registration in the registry", required=True),
         FieldSpec("decision_date", "date", "date of the decision to treat with CAR-T", required=True),
         FieldSpec("indication", "code", "indication for CAR-T", required=True, codes=codes.INDICATION),
         FieldSpec("histology", "code", "histology at decision", required=True, codes=codes.HISTOLOGY),
-        FieldSpec("prior_lines", "int", "number of prior lines of therapy before CAR-T", required=True,
-                  minimum=1, maximum=20),
+        FieldSpec(
+            "prior_lines",
+            "int",
+            "number of prior lines of therapy before CAR-T",
+            required=True,
+            minimum=1,
+            maximum=20,
+        ),
         FieldSpec("prior_asct", "bool", "prior autologous stem-cell transplant", required=True),
         FieldSpec("prior_allo", "bool", "prior allogeneic stem-cell transplant", required=True),
-        FieldSpec("prior_line_types", "codes", "components of the prior lines (see codes.COMPONENTS)",
-                  codes=codes.COMPONENTS),
+        FieldSpec(
+            "prior_line_types",
+            "codes",
+            "components of the prior lines (see codes.COMPONENTS)",
+            codes=codes.COMPONENTS,
+        ),
     ),
 )
 
@@ -137,23 +152,34 @@ CHARACTERISTICS = TableSpec(
     key=("patient_id", "timepoint"),
     fields=(
         _pid(),
-        FieldSpec("timepoint", "code", "time point of the measurements", required=True,
-                  codes=codes.TIMEPOINT),
+        FieldSpec(
+            "timepoint", "code", "time point of the measurements", required=True, codes=codes.TIMEPOINT
+        ),
         FieldSpec("assessment_date", "date", "date the characteristics were measured"),
         FieldSpec("ecog", "int", "ECOG performance status", minimum=0, maximum=4),
         FieldSpec("ann_arbor_stage", "int", "Ann Arbor stage (1-4)", minimum=1, maximum=4),
         FieldSpec("extranodal_sites", "int", "number of extranodal sites", minimum=0, maximum=20),
         FieldSpec("ldh", "float", "lactate dehydrogenase", minimum=0, maximum=20000, unit="U/L"),
-        FieldSpec("ldh_uln", "float", "local upper limit of normal of LDH", minimum=50, maximum=2000,
-                  unit="U/L"),
-        FieldSpec("albumin", "float", "serum albumin", minimum=5, maximum=70, unit="g/L",
-                  unit_field="albumin_unit"),
+        FieldSpec(
+            "ldh_uln", "float", "local upper limit of normal of LDH", minimum=50, maximum=2000, unit="U/L"
+        ),
+        FieldSpec(
+            "albumin", "float", "serum albumin", minimum=5, maximum=70, unit="g/L", unit_field="albumin_unit"
+        ),
         FieldSpec("albumin_unit", "code", "unit of albumin", codes=codes.ALBUMIN_UNITS),
-        FieldSpec("crp", "float", "C-reactive protein", minimum=0, maximum=1000, unit="mg/L",
-                  unit_field="crp_unit"),
+        FieldSpec(
+            "crp", "float", "C-reactive protein", minimum=0, maximum=1000, unit="mg/L", unit_field="crp_unit"
+        ),
         FieldSpec("crp_unit", "code", "unit of CRP", codes=codes.CRP_UNITS),
-        FieldSpec("ferritin", "float", "serum ferritin", minimum=0, maximum=100000, unit="ug/L",
-                  unit_field="ferritin_unit"),
+        FieldSpec(
+            "ferritin",
+            "float",
+            "serum ferritin",
+            minimum=0,
+            maximum=100000,
+            unit="ug/L",
+            unit_field="ferritin_unit",
+        ),
         FieldSpec("ferritin_unit", "code", "unit of ferritin", codes=codes.FERRITIN_UNITS),
         FieldSpec("disease_status", "code", "disease status (Lugano 2014)", codes=codes.RESPONSE),
         FieldSpec("pet_performed", "bool", "disease status assessed by PET"),
@@ -231,9 +257,21 @@ DISEASE_EVENTS = TableSpec(
     fields=(
         _pid(),
         FieldSpec("event_date", "date", "date of documented progression or relapse", required=True),
-        FieldSpec("event_type", "code", "progression (never responded) or relapse (after CR/PR)",
-                  required=True, codes=codes.EVENT_TYPE),
+        FieldSpec(
+            "event_type",
+            "code",
+            "progression (never responded) or relapse (after CR/PR)",
+            required=True,
+            codes=codes.EVENT_TYPE,
+        ),
         FieldSpec("biopsy", "bool", "histologically confirmed"),
+        FieldSpec(
+            "next_treatment",
+            "code",
+            "whether a new treatment line followed this event: given (see treatment_lines), "
+            "none (no further treatment, e.g. palliative care), unknown",
+            codes=codes.NEXT_TREATMENT,
+        ),
     ),
 )
 
@@ -248,8 +286,9 @@ TREATMENT_LINES = TableSpec(
     date_order=("start_date", "end_date"),
     fields=(
         _pid(),
-        FieldSpec("line_number", "int", "line number after CAR-T (1 = first)", required=True,
-                  minimum=1, maximum=30),
+        FieldSpec(
+            "line_number", "int", "line number after CAR-T (1 = first)", required=True, minimum=1, maximum=30
+        ),
         FieldSpec("start_date", "date", "start of the line", required=True),
         FieldSpec("end_date", "date", "end of the line"),
         FieldSpec("regimen", "str", "regimen as written (e.g. R-GemOx, glofitamab)"),
@@ -290,8 +329,17 @@ EXTRACT = TableSpec(
 
 #: Tables in import order (references point only to earlier tables).
 TABLES: tuple[TableSpec, ...] = (
-    EXTRACT, CENTRES, PATIENTS, CHARACTERISTICS, BRIDGING, INFUSIONS, ASSESSMENTS, TOXICITIES,
-    DISEASE_EVENTS, TREATMENT_LINES, VITAL_STATUS,
+    EXTRACT,
+    CENTRES,
+    PATIENTS,
+    CHARACTERISTICS,
+    BRIDGING,
+    INFUSIONS,
+    ASSESSMENTS,
+    TOXICITIES,
+    DISEASE_EVENTS,
+    TREATMENT_LINES,
+    VITAL_STATUS,
 )
 TABLES_BY_NAME: dict[str, TableSpec] = {t.name: t for t in TABLES}
 
