@@ -10,7 +10,8 @@ if [[ -z "$bindir" || ! -x "$bindir/initdb" ]]; then
   exec "$@"
 fi
 dir=$(mktemp -d /tmp/postcart-pg.XXXXXX)
-port=${POSTCART_PG_PORT:-55432}
+# A free port, so that several runs (or developers) on one machine never collide.
+port=${POSTCART_PG_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 run() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 [[ $(id -u) -eq 0 ]] && chown postgres "$dir"
 cleanup() { run "$bindir/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$dir"; }
