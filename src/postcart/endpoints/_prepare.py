@@ -1,0 +1,223 @@
+"""Cut-off filtering and partial-date imputation: the registry frames the rules work on.
+
+Every date the derivation uses goes through ``dates.impute_dates`` here, once, with its anchor:
+
+==================================  ==============================================
+field                               anchor (earliest day a partial date may take)
+==================================  ==============================================
+patients.registration_date          none
+patients.decision_date              none
+infusions.lymphodepletion_date      patients.decision_date
+infusions.infusion_date             patients.decision_date, lymphodepletion date
+assessments.assessment_date         D0 (decision date when not infused)
+disease_events.event_date           D0 (decision date when not infused)
+treatment_lines.start_date          D0 (decision date when not infused)
+treatment_lines.end_date            the line's start
+treatment_lines.best_response_date  the line's start
+vital_status.last_contact_date      D0 (decision date when not infused)
+vital_status.death_date             D0 (decision date when not infused)
+==================================  ==============================================
+
+Cut-off: records whose date period starts after the cut-off are dropped and counted (patients by
+registration date, infusions, assessments, disease events, treatment lines by start date,
+characteristics by assessment date). A line's best response dated after the cut-off is blanked
+(``treatment_lines.best_response_date``); a death after the cut-off is blanked
+(``vital_status.death_date``: alive at the cut-off); a last contact after the cut-off is moved to
+the cut-off (``vital_status.last_contact_date``). Post-infusion records of patients not infused
+by the cut-off, and records dated before D0, are dropped and counted in ``counts``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from postcart.endpoints.config import EndpointConfig
+from postcart.endpoints.dates import NoteCounter, after_cutoff, impute_dates
+from postcart.errors import EndpointError
+from postcart.registry.tables import RegistryTables
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """Registry frames after the cut-off and the partial-date rule (dates are whole days)."""
+
+    cutoff: pd.Timestamp | None
+    patients: pd.DataFrame  # index patient_id
+    infusions: pd.DataFrame  # index patient_id; d0
+    n_infused_after_cutoff: int
+    characteristics: pd.DataFrame
+    bridging: pd.DataFrame  # index patient_id
+    toxicities: pd.DataFrame  # index patient_id
+    assessments: pd.DataFrame  # patient_id, visit, date, response (on/after D0)
+    events: pd.DataFrame  # patient_id, date, event_type, next_treatment, biopsy (on/after D0)
+    lines: pd.DataFrame  # treatment lines with imputed dates
+    vital: pd.DataFrame  # index patient_id; last_contact_date, death_date, death_cause
+
+
+def _unique_index(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    dup = frame["patient_id"].duplicated(keep=False)
+    if dup.any():
+        ids = sorted(frame.loc[dup, "patient_id"].astype(str).unique())[:5]
+        raise EndpointError(
+            f"table {table!r} must hold one row per patient, but patients {ids} have several "
+            "[rule: one_per_patient]"
+        )
+    return frame.set_index("patient_id")
+
+
+def _drop_after(
+    frame: pd.DataFrame, column: str, key: str, cutoff: pd.Timestamp | None, notes: NoteCounter
+) -> pd.DataFrame:
+    late = after_cutoff(frame[column], cutoff)
+    notes.add("after_cutoff", key, int(late.sum()))
+    return frame.loc[~late.to_numpy()]
+
+
+def prepare(
+    tables: RegistryTables, *, cutoff: pd.Timestamp | None, config: EndpointConfig, notes: NoteCounter
+) -> Prepared:
+    """Apply the cut-off and the partial-date rule (see the module docstring)."""
+    pts = _drop_after(tables.patients, "registration_date", "patients.registration_date", cutoff, notes)
+    pts = _unique_index(pts, "patients")
+    pts = pts.copy()
+    for col in ("registration_date", "decision_date"):
+        pts[col] = impute_dates(
+            pts[col],
+            pts[f"{col}_precision"],
+            field_name=f"patients.{col}",
+            config=config,
+            notes=notes,
+            cutoff=cutoff,
+        )
+    registered = pts.index
+
+    inf = tables.infusions
+    inf = inf.loc[inf["patient_id"].isin(registered).to_numpy()]
+    late = after_cutoff(inf["infusion_date"], cutoff)
+    n_late = int(late.sum())
+    notes.add("after_cutoff", "infusions.infusion_date", n_late)
+    inf = _unique_index(inf.loc[~late.to_numpy()], "infusions").copy()
+    decision = pts["decision_date"].reindex(inf.index)
+    inf["lymphodepletion_date"] = impute_dates(
+        inf["lymphodepletion_date"],
+        inf["lymphodepletion_date_precision"],
+        field_name="infusions.lymphodepletion_date",
+        config=config,
+        notes=notes,
+        anchor=decision,
+        cutoff=cutoff,
+    )
+    anchor = inf["lymphodepletion_date"].where(inf["lymphodepletion_date"].notna(), decision)
+    inf["d0"] = impute_dates(
+        inf["infusion_date"],
+        inf["infusion_date_precision"],
+        field_name="infusions.infusion_date",
+        config=config,
+        notes=notes,
+        anchor=anchor,
+        cutoff=cutoff,
+    )
+    d0 = inf["d0"]
+    post_anchor = d0.reindex(registered)
+    post_anchor = post_anchor.where(post_anchor.notna(), pts["decision_date"])
+
+    def post_d0(frame: pd.DataFrame, table: str, column: str, *, drop_before: bool) -> pd.DataFrame:
+        frame = frame.loc[frame["patient_id"].isin(registered).to_numpy()]
+        frame = _drop_after(frame, column, f"{table}.{column}", cutoff, notes).copy()
+        frame[column] = impute_dates(
+            frame[column],
+            frame[f"{column}_precision"],
+            field_name=f"{table}.{column}",
+            config=config,
+            notes=notes,
+            anchor=pd.Series(post_anchor.reindex(frame["patient_id"]).to_numpy(), index=frame.index),
+            cutoff=cutoff,
+        )
+        if drop_before:
+            pd0 = pd.Series(d0.reindex(frame["patient_id"]).to_numpy(), index=frame.index)
+            no_inf = pd0.isna()
+            notes.add("other", f"{table}_of_patients_not_infused_ignored", int(no_inf.sum()))
+            before = (frame[column] < pd0).fillna(False).astype(bool)
+            notes.add("other", f"{table}_before_d0_ignored", int(before.sum()))
+            frame = frame.loc[~(no_inf | before).to_numpy()]
+        return frame
+
+    ass = post_d0(tables.assessments, "assessments", "assessment_date", drop_before=True)
+    ass = ass.rename(columns={"assessment_date": "date"})[["patient_id", "visit", "date", "response"]]
+    ev = post_d0(tables.disease_events, "disease_events", "event_date", drop_before=True)
+    ev = ev.rename(columns={"event_date": "date"})[
+        ["patient_id", "date", "event_type", "next_treatment", "biopsy"]
+    ]
+    lines = post_d0(tables.treatment_lines, "treatment_lines", "start_date", drop_before=False)
+    line_anchor = lines["start_date"]
+    lines["end_date"] = impute_dates(
+        lines["end_date"],
+        lines["end_date_precision"],
+        field_name="treatment_lines.end_date",
+        config=config,
+        notes=notes,
+        anchor=line_anchor,
+    )
+    br_late = after_cutoff(lines["best_response_date"], cutoff)
+    notes.add("after_cutoff", "treatment_lines.best_response_date", int(br_late.sum()))
+    lines.loc[br_late.to_numpy(), ["best_response", "best_response_date"]] = [None, pd.NaT]
+    lines["best_response_date"] = impute_dates(
+        lines["best_response_date"],
+        lines["best_response_date_precision"],
+        field_name="treatment_lines.best_response_date",
+        config=config,
+        notes=notes,
+        anchor=line_anchor,
+        cutoff=cutoff,
+    )
+
+    vit = tables.vital_status
+    vit = _unique_index(vit.loc[vit["patient_id"].isin(registered).to_numpy()], "vital_status").copy()
+    v_anchor = post_anchor.reindex(vit.index)
+    death_late = after_cutoff(vit["death_date"], cutoff)
+    notes.add("after_cutoff", "vital_status.death_date", int(death_late.sum()))
+    vit.loc[death_late.to_numpy(), ["death_date", "death_cause"]] = [pd.NaT, None]
+    lc_late = after_cutoff(vit["last_contact_date"], cutoff)
+    notes.add("after_cutoff", "vital_status.last_contact_date", int(lc_late.sum()))
+    for col in ("last_contact_date", "death_date"):
+        vit[col] = impute_dates(
+            vit[col],
+            vit[f"{col}_precision"],
+            field_name=f"vital_status.{col}",
+            config=config,
+            notes=notes,
+            anchor=v_anchor,
+            cutoff=cutoff,
+        )
+    if cutoff is not None:
+        vit.loc[lc_late.to_numpy(), "last_contact_date"] = pd.Timestamp(cutoff)
+
+    ch = tables.characteristics
+    ch = ch.loc[ch["patient_id"].isin(registered).to_numpy()]
+    ch = _drop_after(ch, "assessment_date", "characteristics.assessment_date", cutoff, notes)
+    dup = ch.duplicated(["patient_id", "timepoint"], keep=False)
+    if dup.any():
+        first = ch.loc[dup].iloc[0]
+        raise EndpointError(
+            f"table 'characteristics': patient {first['patient_id']!r} has several rows for "
+            f"timepoint {first['timepoint']!r} [rule: one row per patient and timepoint]"
+        )
+    br = tables.bridging
+    br = _unique_index(br.loc[br["patient_id"].isin(registered).to_numpy()], "bridging")
+    tox = tables.toxicities
+    tox = _unique_index(tox.loc[tox["patient_id"].isin(registered).to_numpy()], "toxicities")
+    return Prepared(
+        cutoff=cutoff,
+        patients=pts,
+        infusions=inf,
+        n_infused_after_cutoff=n_late,
+        characteristics=ch,
+        bridging=br,
+        toxicities=tox,
+        assessments=ass.reset_index(drop=True),
+        events=ev.reset_index(drop=True),
+        lines=lines.reset_index(drop=True),
+        vital=vit,
+    )
