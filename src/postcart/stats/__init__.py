@@ -6,4 +6,33 @@ Every result is an immutable object that records the conventions that produced i
 
 from postcart.stats.conventions import Conventions, resolve_conventions
 
-__all__ = ["Conventions", "resolve_conventions"]
+# -- Kaplan-Meier, follow-up, log-rank (km.py, logrank.py, results.py) --
+from postcart.stats.km import (
+    FollowUpResult,
+    KaplanMeierByGroupResult,
+    KaplanMeierResult,
+    kaplan_meier,
+    kaplan_meier_by_group,
+    median_followup,
+)
+from postcart.stats.logrank import LogRankResult, logrank_test, pairwise_logrank
+from postcart.stats.results import QuantileEstimate, RMSTResult, SurvivalAtTimes, TestStatistic
+
+__all__ = [
+    "Conventions",
+    "resolve_conventions",
+    # -- Kaplan-Meier, follow-up, log-rank --
+    "FollowUpResult",
+    "KaplanMeierByGroupResult",
+    "KaplanMeierResult",
+    "LogRankResult",
+    "QuantileEstimate",
+    "RMSTResult",
+    "SurvivalAtTimes",
+    "TestStatistic",
+    "kaplan_meier",
+    "kaplan_meier_by_group",
+    "logrank_test",
+    "median_followup",
+    "pairwise_logrank",
+]
