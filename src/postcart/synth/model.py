@@ -1,0 +1,472 @@
+"""The generative model of the synthetic DESCAR-T-like registry (vectorized numpy).
+
+``simulate_cohort`` draws every patient's latent history, in days, as arrays (one entry per
+registered patient). ``postcart.synth.tables`` turns it into raw registry tables and
+``postcart.synth.truth`` into the analysis table the generator *knows* to be true.
+
+The story, per registered patient (every constant is a parameter of ``parameters.yaml``):
+
+1. Registration date on a window 2018-08-01 .. cut-off with density growing as ``t**a``;
+   decision to treat a few days before it.
+2. A latent disease burden ``z ~ N(0, 1)`` drives ECOG, stage, extranodal sites, LDH/ULN,
+   CRP, ferritin, albumin, PD at infusion, dropout, refractoriness, relapse, the choice of
+   salvage and (through the recorded D0 values) the hazards after failure.
+3. Dropout before infusion (logistic in ``z``); otherwise lymphodepletion after a gamma
+   vein-to-vein delay and infusion 5 days later. Infusions after the cut-off are not seen.
+4. Product (axi-cel/tisa-cel, logistic in age); bridging (type), D0 characteristics.
+5. CAR-T: refractory (logistic in ``z``, product) with a log-normal progression time; else
+   SD or response (CR/PR), and for responders a relapse (logistic) at D30 + log-normal time.
+   A progression is documented on its day or at the next scheduled visit. Non-relapse deaths
+   (log-normal time), other-cause deaths and loss to follow-up (exponential) compete.
+6. After failure: salvage (treated / none / unknown) with one exclusive class (weights, the
+   targeted class shifted by ``z``), second progression and death from independent Weibull
+   times whose log-hazards are linear in LDH > ULN, ECOG >= 2, CRP/10, ferritin/100, very
+   early failure and class; a salvage response evaluation after a gamma delay.
+7. Observation: events after the last contact (cut-off minus a reporting lag, or loss to
+   follow-up) are not seen; a death is seen when it precedes both.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, fields
+
+import numpy as np
+import numpy.typing as npt
+
+from postcart.synth.parameters import SynthParameters
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+EPOCH = _dt.date(1970, 1, 1)
+WINDOW_START = _dt.date(2018, 8, 1)
+DEFAULT_CUTOFF = _dt.date(2021, 4, 12)
+#: Nominal days of the scheduled visits (registry protocol), in codes.VISIT_DAYS order.
+VISIT_NAMES: tuple[str, ...] = ("d30", "d90", "d180", "d270", "d360", "m18", "m24", "m36")
+VISIT_NOMINAL: IntArray = np.array([30, 90, 180, 270, 360, 548, 730, 1096], dtype=np.int64)
+VISIT_JITTER_SD: FloatArray = np.array([3.0, 6.0, 10.0, 12.0, 14.0, 20.0, 25.0, 30.0])
+NEVER = np.int64(10**7)  # "no such event" in day arithmetic (far beyond any cut-off)
+#: Salvage classes in model order; index -1 = no salvage data.
+CLASSES: tuple[str, ...] = (
+    "lenalidomide",
+    "bispecific",
+    "targeted",
+    "radiotherapy",
+    "immunochemotherapy",
+    "other",
+)
+HISTOLOGIES: tuple[str, ...] = ("dlbcl_nos", "tfl", "hgbl", "pmbl", "transformed_other_indolent")
+
+
+def day_number(d: _dt.date) -> int:
+    """Days since 1970-01-01 (the integer date of the model)."""
+    return (d - EPOCH).days
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatedCohort:
+    """Latent histories of ``n`` registered patients (absolute days are days since 1970-01-01).
+
+    ``NEVER`` marks an event that does not happen; observation flags say what the extract sees.
+    """
+
+    n: int
+    cutoff_day: int
+    # registration and baseline
+    reg_day: IntArray
+    dec_day: IntArray
+    age: FloatArray
+    male: BoolArray
+    histology: IntArray
+    prior_lines: IntArray
+    prior_asct: BoolArray
+    prior_allo: BoolArray
+    burden: FloatArray
+    dec_ecog: IntArray
+    stage: IntArray
+    extranodal: IntArray
+    ldh_uln: FloatArray
+    dec_ldh: FloatArray
+    dec_ldh_missing: BoolArray
+    dec_stage_missing: BoolArray
+    # flow
+    infused: BoolArray
+    dropout: BoolArray
+    lymph_day: IntArray
+    inf_day: IntArray
+    bridging: IntArray  # 0 none, 1 low-dose, 2 conventional, 3 radiotherapy
+    bridge_start: IntArray
+    axicel: BoolArray
+    # D0
+    d0_ecog: IntArray
+    d0_ecog_missing: BoolArray
+    d0_ldh: FloatArray
+    d0_ldh_missing: BoolArray
+    crp: FloatArray
+    crp_missing: BoolArray
+    ferritin: FloatArray
+    ferritin_missing: BoolArray
+    albumin: FloatArray
+    albumin_missing: BoolArray
+    pet_status: IntArray  # -1 missing, 0 cr, 1 pr, 2 sd, 3 pd
+    crs: IntArray
+    icans: IntArray
+    cyto_d30: IntArray  # grade, -1 = not recorded
+    cyto_d90: IntArray
+    # CAR-T course (days from D0 unless "_day")
+    visit_days: IntArray  # (n, 8) days from D0, NEVER when missed
+    resp_type: IntArray  # 0 refractory, 1 sd, 2 pr, 3 cr
+    fail_rel: IntArray  # documented failure day from D0, NEVER if none
+    death_day: IntArray  # absolute, NEVER if alive forever (within the model)
+    death_cause: IntArray  # 0 lymphoma, 1 toxicity, 2 infection, 3 other
+    last_contact_day: IntArray
+    dead_observed: BoolArray
+    # after failure (days from the failure date)
+    salvage_status: IntArray  # 0 treated, 1 none, 2 unknown, -1 not a failure
+    salvage_class: IntArray  # index in CLASSES, -1 none
+    rt_localized: BoolArray
+    regimen_variant: IntArray
+    salvage_start_rel: IntArray
+    p2_rel: IntArray
+    salvage_eval_rel: IntArray
+    salvage_response: IntArray  # -1 no data, 0 cr, 1 pr, 2 sd, 3 pd, 4 ne
+    second_line: BoolArray
+
+    def column_names(self) -> tuple[str, ...]:
+        """Names of the per-patient arrays."""
+        return tuple(f.name for f in fields(self) if f.name not in {"n", "cutoff_day"})
+
+
+def _sigmoid(x: FloatArray) -> FloatArray:
+    out: FloatArray = 1.0 / (1.0 + np.exp(-x))
+    return out
+
+
+def _weibull(rng: np.random.Generator, shape: float, scale: FloatArray) -> FloatArray:
+    out: FloatArray = scale * rng.weibull(shape, size=scale.shape)
+    return out
+
+
+def simulate_cohort(
+    params: SynthParameters,
+    n: int,
+    rng: np.random.Generator,
+    *,
+    cutoff: _dt.date = DEFAULT_CUTOFF,
+) -> SimulatedCohort:
+    """Draw the latent histories of ``n`` registered patients.
+
+    Parameters
+    ----------
+    params
+        Model parameters (``load_parameters()``).
+    n
+        Number of registered patients (>= 1).
+    rng
+        The random generator; the same generator state gives the same cohort.
+    cutoff
+        Data cut-off; registrations run from 2018-08-01 to it.
+    """
+    p = params
+    cut = day_number(cutoff)
+    start = day_number(WINDOW_START)
+    span = cut - start
+    if span <= 0:
+        raise ValueError(f"cutoff {cutoff.isoformat()} is not after the window start 2018-08-01")
+
+    # 1. accrual ---------------------------------------------------------------------------
+    u = rng.random(n)
+    reg = start + np.floor(span * u ** (1.0 / (1.0 + p["accrual_power"]))).astype(np.int64)
+    reg = np.sort(reg)  # ids follow registration order
+    dec = reg - np.floor(rng.exponential(p["decision_before_registration_days"], n)).astype(np.int64)
+
+    # 2. baseline ---------------------------------------------------------------------------
+    z = rng.standard_normal(n)
+    age = np.clip(rng.normal(p["age_mean"], p["age_sd"], n), 18.0, 82.0)
+    male = rng.random(n) < p["p_male"]
+    hist_p = np.array([p["p_hist_dlbcl"], p["p_hist_tfl"], p["p_hist_hgbl"], p["p_hist_pmbl"]])
+    hist_p = np.append(hist_p, max(1e-9, 1.0 - hist_p.sum()))
+    histology = rng.choice(len(HISTOLOGIES), size=n, p=hist_p / hist_p.sum()).astype(np.int64)
+    prior_lines = 2 + rng.poisson(p["lines_lambda"], n).astype(np.int64)
+    prior_lines = np.minimum(prior_lines, 12)
+    asct = rng.random(n) < _sigmoid(p["logit_prior_asct"] + p["b_asct_age"] * (age - 60.0))
+    allo = rng.random(n) < p["p_prior_allo"]
+    ecog_ge2 = rng.random(n) < _sigmoid(p["logit_ecog_ge2"] + p["b_ecog_burden"] * z)
+    dec_ecog = np.where(ecog_ge2, 2 + (rng.random(n) < 0.2), (rng.random(n) < 0.55).astype(np.int64))
+    dec_ecog = dec_ecog.astype(np.int64)
+    stage34 = rng.random(n) < _sigmoid(p["logit_stage_3_4"] + p["b_stage_burden"] * z)
+    stage = np.where(stage34, 3 + (rng.random(n) < 0.7), 1 + (rng.random(n) < 0.6)).astype(np.int64)
+    extranodal = rng.poisson(np.exp(p["log_extranodal_mean"] + 0.5 * z)).astype(np.int64)
+    extranodal = np.minimum(extranodal, 8)
+    uln = rng.choice(np.array([214.0, 225.0, 246.0, 250.0, 280.0]), size=n)
+    log_ratio_dec = p["mu_ldh_ratio"] + p["b_ldh_burden"] * z + p["sd_ldh_ratio"] * rng.standard_normal(n)
+    dec_ldh = np.round(uln * np.exp(log_ratio_dec))
+    dec_ldh_missing = rng.random(n) < p["p_missing_dec_ldh"]
+    dec_stage_missing = rng.random(n) < 0.02
+
+    # 3. flow to infusion -------------------------------------------------------------------
+    dropout = rng.random(n) < _sigmoid(p["logit_dropout"] + p["b_dropout_burden"] * z)
+    v2v = np.maximum(12, np.round(rng.gamma(6.0, p["vein_to_vein_days"] / 6.0, n))).astype(np.int64)
+    lymph = dec + v2v
+    inf = lymph + 5
+    drop_day = dec + np.maximum(3, np.round(rng.uniform(0.2, 1.0, n) * v2v)).astype(np.int64)
+    infused = (~dropout) & (inf <= cut)
+
+    # 4. product, bridging, D0 ------------------------------------------------------------
+    axicel = rng.random(n) < _sigmoid(p["logit_axicel"] + p["b_axicel_age"] * (age - 60.0))
+    ub = rng.random(n)
+    bridged = rng.random(n) < p["p_bridged"]
+    btype = np.where(
+        ub < p["p_bridge_lowdose"], 1, np.where(ub < p["p_bridge_lowdose"] + p["p_bridge_rt"], 3, 2)
+    ).astype(np.int64)
+    bridging = np.where(bridged, btype, 0).astype(np.int64)
+    bridge_start = dec + 1 + np.floor(rng.uniform(0.0, 0.5, n) * v2v).astype(np.int64)
+    bridge_start = np.minimum(bridge_start, lymph - 3)
+
+    d0_ecog = np.clip(dec_ecog + rng.choice([-1, 0, 0, 0, 0, 1], size=n), 0, 4).astype(np.int64)
+    d0_ecog_missing = rng.random(n) < p["p_missing_d0_ecog"]
+    log_ratio_d0 = log_ratio_dec + p["d0_ldh_shift"] + p["sd_ldh_change"] * rng.standard_normal(n)
+    d0_ldh = np.round(uln * np.exp(log_ratio_d0))
+    d0_ldh_missing = rng.random(n) < p["p_missing_d0_ldh"]
+    crp = np.exp(p["mu_log_crp"] + p["b_crp_burden"] * z + p["sd_log_crp"] * rng.standard_normal(n))
+    crp = np.round(np.clip(crp, 0.5, 600.0), 1)
+    ferritin = np.exp(
+        p["mu_log_ferritin"] + p["b_ferritin_burden"] * z + p["sd_log_ferritin"] * rng.standard_normal(n)
+    )
+    ferritin = np.round(np.clip(ferritin, 8.0, 60000.0))
+    albumin: FloatArray = np.round(
+        np.clip(p["albumin_mean"] - 2.5 * z + 4.5 * rng.standard_normal(n), 15.0, 52.0), 1
+    ).astype(np.float64)
+    crp_missing = rng.random(n) < p["p_missing_crp"]
+    ferritin_missing = rng.random(n) < p["p_missing_ferritin"]
+    albumin_missing = rng.random(n) < p["p_missing_albumin"]
+    pd_inf = rng.random(n) < _sigmoid(p["logit_pd_at_infusion"] + p["b_pd_burden"] * z)
+    other_status = rng.choice(np.array([0, 1, 1, 2]), size=n)
+    pet_status = np.where(pd_inf, 3, other_status).astype(np.int64)
+    pet_status = np.where(
+        (bridging > 0) & (rng.random(n) >= p["p_missing_pet_bridged"]), pet_status, -1
+    ).astype(np.int64)
+
+    # toxicity
+    crs = np.where(
+        axicel,
+        rng.choice(5, size=n, p=[0.12, 0.45, 0.33, 0.08, 0.02]),
+        rng.choice(5, size=n, p=[0.3, 0.42, 0.2, 0.06, 0.02]),
+    ).astype(np.int64)
+    icans = np.where(
+        axicel,
+        rng.choice(5, size=n, p=[0.55, 0.15, 0.14, 0.12, 0.04]),
+        rng.choice(5, size=n, p=[0.8, 0.09, 0.06, 0.04, 0.01]),
+    ).astype(np.int64)
+    c30 = rng.random(n) < np.where(axicel, p["p_cyto_d30_axicel"], p["p_cyto_d30_tisacel"])
+    c90 = rng.random(n) < np.where(axicel, p["p_cyto_d90_axicel"], p["p_cyto_d90_tisacel"])
+    g30 = np.where(c30, 3 + (rng.random(n) < 0.45), rng.choice(3, size=n)).astype(np.int64)
+    g90 = np.where(c90, 3 + (rng.random(n) < 0.35), rng.choice(3, size=n)).astype(np.int64)
+
+    # 5. CAR-T course ---------------------------------------------------------------------
+    tisa = (~axicel).astype(np.float64)
+    refractory = rng.random(n) < _sigmoid(
+        p["logit_refractory"] + p["b_refractory_burden"] * z + p["b_refractory_tisacel"] * tisa
+    )
+    sd_resp = (~refractory) & (rng.random(n) < p["p_sd"])
+    cr = rng.random(n) < _sigmoid(np.full(n, p["logit_cr"]) - 0.3 * z)
+    resp_type = np.where(refractory, 0, np.where(sd_resp, 1, np.where(cr, 3, 2))).astype(np.int64)
+    relapse = (resp_type >= 1) & (
+        rng.random(n)
+        < _sigmoid(
+            p["logit_relapse"]
+            + p["b_relapse_burden"] * z
+            + p["b_relapse_tisacel"] * tisa
+            + p["b_relapse_cr"] * (resp_type == 3)
+            + 1.5 * (resp_type == 1)
+        )
+    )
+    t_ref = np.exp(p["mu_refractory_days"] + p["sd_refractory_days"] * rng.standard_normal(n))
+    t_rel = 30.0 + np.exp(p["mu_relapse_days"] + p["sd_relapse_days"] * rng.standard_normal(n))
+    t_true = np.where(refractory, t_ref, np.where(relapse, t_rel, np.inf))
+    t_true = np.maximum(t_true, 5.0)
+
+    jitter = rng.normal(0.0, 1.0, (n, len(VISIT_NOMINAL))) * VISIT_JITTER_SD
+    visits = (VISIT_NOMINAL + np.round(jitter)).astype(np.int64)
+    visits = np.where(np.isin(visits, (30, 90)), visits + 1, visits)
+    missed = rng.random((n, len(VISIT_NOMINAL))) < p["p_visit_missed"]
+    visits = np.where(missed, NEVER, visits)
+    at_visit = rng.random(n) < p["p_detect_at_visit"]
+    t_true_i = np.where(np.isfinite(t_true), np.ceil(t_true), NEVER).astype(np.int64)
+    next_visit = np.where(visits >= t_true_i[:, None], visits, NEVER).min(axis=1)
+    fail_rel = np.where(at_visit & (next_visit < NEVER), next_visit, t_true_i)
+    fail_rel = np.where(np.isin(fail_rel, (30, 90)), fail_rel + 1, fail_rel).astype(np.int64)
+
+    nrm = rng.random(n) < _sigmoid(np.full(n, p["logit_nrm"]) + 0.3 * z)
+    t_nrm = np.maximum(2.0, np.exp(p["mu_nrm_days"] + 0.8 * rng.standard_normal(n)))
+    nrm_rel = np.where(nrm, np.ceil(t_nrm), NEVER).astype(np.int64)
+    late_rate = max(p["late_death_rate_per_year"], 1e-9) / 365.25
+    late_rel = np.ceil(rng.exponential(1.0 / late_rate, n)).astype(np.int64) + 1
+    pre_death_rel = np.minimum(nrm_rel, late_rel)
+    failed_latent = fail_rel < pre_death_rel
+    fail_rel = np.where(failed_latent, fail_rel, NEVER)
+
+    # 6. after failure ----------------------------------------------------------------------
+    very_early = fail_rel <= 30
+    ldh_high = (d0_ldh > uln).astype(np.float64)
+    ecog2 = (d0_ecog >= 2).astype(np.float64)
+    treat_draw = rng.random(n) < _sigmoid(p["logit_treated"] + p["b_treated_burden"] * z)
+    w = np.array([p[f"w_class_{c}"] for c in CLASSES])
+    logits = np.log(np.maximum(w, 1e-12))[None, :] + np.zeros((n, len(CLASSES)))
+    logits[:, CLASSES.index("targeted")] += p["b_targeted_burden"] * z
+    gumbel = -np.log(-np.log(rng.random((n, len(CLASSES)))))
+    cls = np.argmax(logits + gumbel, axis=1).astype(np.int64)
+    rt_loc = (cls == CLASSES.index("radiotherapy")) & (rng.random(n) < p["p_rt_localized"])
+    variant = rng.integers(0, 1000, n).astype(np.int64)
+
+    def class_effects(prefix: str) -> FloatArray:
+        eff = np.zeros(n)
+        eff = np.where(cls == 0, p[f"{prefix}_lenalidomide"], eff)
+        eff = np.where(cls == 1, p[f"{prefix}_bispecific"], eff)
+        eff = np.where(cls == 2, p[f"{prefix}_targeted"], eff)
+        eff = np.where(rt_loc, p[f"{prefix}_rt_localized"], eff)
+        return eff
+
+    ferr_u = ferritin / 100.0
+    crp_u = crp / 10.0
+    lp_p = (
+        p["b_p2_ldh"] * ldh_high
+        + p["b_p2_ecog"] * ecog2
+        + p["b_p2_ferritin"] * ferr_u
+        + p["b_p2_crp"] * crp_u
+        + p["b_p2_very_early"] * very_early
+    )
+    lp_d = (
+        p["b_d2_ldh"] * ldh_high
+        + p["b_d2_ecog"] * ecog2
+        + p["b_d2_ferritin"] * ferr_u
+        + p["b_d2_crp"] * crp_u
+        + p["b_d2_very_early"] * very_early
+    )
+    k_p, k_d = p["pfs2_shape"], p["os2_shape"]
+    e_p = rng.weibull(k_p, n)
+    e_d = rng.weibull(k_d, n)
+    s_draw = np.maximum(1, np.round(rng.gamma(3.0, p["salvage_delay_days"] / 3.0, n))).astype(np.int64)
+
+    def times(treated: BoolArray) -> tuple[IntArray, IntArray]:
+        cp = np.where(treated, class_effects("b_p2"), p["b_p2_untreated"])
+        cd = np.where(treated, class_effects("b_d2"), p["b_d2_untreated"])
+        tp = np.exp(p["log_pfs2_scale_days"] - (lp_p + cp) / k_p) * e_p
+        td = np.exp(p["log_os2_scale_days"] - (lp_d + cd) / k_d) * e_d
+        return (
+            np.maximum(1, np.ceil(tp)).astype(np.int64),
+            np.maximum(0, np.floor(td)).astype(np.int64),
+        )
+
+    tp_t, td_t = times(np.ones(n, dtype=bool))
+    tp_u, td_u = times(np.zeros(n, dtype=bool))
+    s_rel = np.minimum(s_draw, np.maximum(1, tp_t // 2))
+    treated = failed_latent & treat_draw & (td_t > s_rel)
+    p2_rel = np.where(treated, tp_t, tp_u)
+    d2_rel = np.where(treated, td_t, td_u)
+    cls = np.where(treated, cls, -1)
+    rt_loc = rt_loc & treated
+
+    # salvage response evaluation
+    eval_rel = s_rel + np.maximum(14, np.round(rng.gamma(4.0, p["eval_lag_days"] / 4.0, n))).astype(np.int64)
+    resp_missing = rng.random(n) < p["p_response_missing"]
+    ur = rng.random(n)
+    pd_at_eval = ur < p["p_salvage_pd_eval"]
+    ur2 = rng.random(n)
+    p_cr = _sigmoid(np.full(n, p["logit_salvage_cr"]))
+    good = np.where(ur2 < p["p_salvage_sd"], 2, np.where(rng.random(n) < p_cr, 0, 1)).astype(np.int64)
+    event_free_at_eval = (p2_rel > eval_rel) & (d2_rel > eval_rel)
+    resp = np.where(
+        event_free_at_eval,
+        np.where(pd_at_eval, 3, good),
+        np.where(p2_rel <= d2_rel, 3, 4),
+    ).astype(np.int64)
+    # progression found at the evaluation becomes the documented second progression
+    p2_rel = np.where(treated & event_free_at_eval & pd_at_eval, eval_rel, p2_rel)
+    resp = np.where(treated & ~resp_missing, resp, -1).astype(np.int64)
+    # death after second progression cannot precede it in the record: keep order p2 <= death
+    second_line = treated & (rng.random(n) < 0.45)
+
+    # 7. death and observation --------------------------------------------------------------
+    d0 = inf
+    death_rel = np.where(failed_latent, np.minimum(fail_rel + d2_rel, late_rel), pre_death_rel)
+    death_cause = np.where(
+        failed_latent & (fail_rel + d2_rel <= late_rel),
+        0,
+        np.where(nrm_rel <= late_rel, np.where(rng.random(n) < 0.6, 2, 1), 3),
+    ).astype(np.int64)
+    death_day = np.where(infused, d0 + death_rel, NEVER)
+    drop_dead = dropout & (rng.random(n) < p["p_dropout_death"])
+    death_day = np.where(dropout, np.where(drop_dead, drop_day + rng.integers(1, 45, n), NEVER), death_day)
+    death_cause = np.where(dropout, 0, death_cause)
+    ltfu_rate = max(p["ltfu_rate_per_year"], 1e-9) / 365.25
+    ltfu_day = np.where(infused, d0, dec) + np.ceil(rng.exponential(1.0 / ltfu_rate, n)).astype(np.int64)
+    lag = np.floor(rng.exponential(max(p["reporting_lag_days"], 1e-9), n)).astype(np.int64)
+    alive_end = np.minimum(cut - lag, ltfu_day)
+    floor_day = np.where(infused, d0, np.maximum(reg, np.where(dropout, drop_day, reg)))
+    floor_day = np.minimum(floor_day, cut)
+    dead_obs = (death_day <= np.minimum(cut, ltfu_day)) & (death_day >= np.where(infused, d0, dec))
+    last_contact = np.where(dead_obs, death_day, np.clip(alive_end, floor_day, cut))
+    # an alive patient's last contact is at least the last documented visit or event
+    return SimulatedCohort(
+        n=n,
+        cutoff_day=cut,
+        reg_day=reg,
+        dec_day=dec,
+        age=np.round(age, 1),
+        male=male,
+        histology=histology,
+        prior_lines=prior_lines,
+        prior_asct=asct,
+        prior_allo=allo,
+        burden=z,
+        dec_ecog=dec_ecog,
+        stage=stage,
+        extranodal=extranodal,
+        ldh_uln=uln,
+        dec_ldh=dec_ldh,
+        dec_ldh_missing=dec_ldh_missing,
+        dec_stage_missing=dec_stage_missing,
+        infused=infused,
+        dropout=dropout,
+        lymph_day=lymph,
+        inf_day=inf,
+        bridging=bridging,
+        bridge_start=bridge_start,
+        axicel=axicel,
+        d0_ecog=d0_ecog,
+        d0_ecog_missing=d0_ecog_missing,
+        d0_ldh=d0_ldh,
+        d0_ldh_missing=d0_ldh_missing,
+        crp=crp,
+        crp_missing=crp_missing,
+        ferritin=ferritin,
+        ferritin_missing=ferritin_missing,
+        albumin=albumin,
+        albumin_missing=albumin_missing,
+        pet_status=pet_status,
+        crs=crs,
+        icans=icans,
+        cyto_d30=g30,
+        cyto_d90=g90,
+        visit_days=visits,
+        resp_type=resp_type,
+        fail_rel=fail_rel,
+        death_day=death_day,
+        death_cause=death_cause,
+        last_contact_day=last_contact.astype(np.int64),
+        dead_observed=dead_obs,
+        salvage_status=np.where(
+            failed_latent, np.where(treated, 0, np.where(rng.random(n) < p["p_untreated_unknown"], 2, 1)), -1
+        ).astype(np.int64),
+        salvage_class=cls,
+        rt_localized=rt_loc,
+        regimen_variant=variant,
+        salvage_start_rel=s_rel,
+        p2_rel=p2_rel,
+        salvage_eval_rel=eval_rel,
+        salvage_response=resp,
+        second_line=second_line,
+    )
