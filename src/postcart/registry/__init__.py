@@ -1,5 +1,6 @@
 """The registry: table layout (schema, codes), validated atomic import, storage and export."""
 
+from postcart.registry.export import export_registry, write_tables
 from postcart.registry.extract import ExtractCheckResult, check_extract, read_extract
 from postcart.registry.issues import (
     ExtractSchemaError,
@@ -8,6 +9,15 @@ from postcart.registry.issues import (
     format_issues,
 )
 from postcart.registry.schema import TABLES, TABLES_BY_NAME, FieldSpec, TableSpec
+from postcart.registry.store import (
+    ImportResult,
+    TableChanges,
+    import_extract,
+    import_history,
+    load_registry,
+    open_registry,
+    resolve_db_url,
+)
 from postcart.registry.tables import RegistryTables
 
 __all__ = [
@@ -17,10 +27,19 @@ __all__ = [
     "ExtractSchemaError",
     "ExtractValidationError",
     "FieldSpec",
+    "ImportResult",
     "RegistryTables",
+    "TableChanges",
     "TableSpec",
     "ValidationIssue",
     "check_extract",
+    "export_registry",
     "format_issues",
+    "import_extract",
+    "import_history",
+    "load_registry",
+    "open_registry",
     "read_extract",
+    "resolve_db_url",
+    "write_tables",
 ]
