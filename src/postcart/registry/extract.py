@@ -179,11 +179,6 @@ def _file_issues(spec: TableSpec, label: str, columns: Sequence[str]) -> list[Va
                     f"is not a field of table {spec.name!r} (see docs/data-dictionary.md)",
                 )
             )
-    seen: set[str] = set()
-    for c in columns:
-        if c in seen:
-            out.append(ValidationIssue(label, None, None, c, None, "duplicate_column", "appears twice"))
-        seen.add(c)
     for f in spec.fields:
         if f.name not in columns:
             out.append(
