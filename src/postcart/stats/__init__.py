@@ -18,6 +18,11 @@ from postcart.stats.km import (
 from postcart.stats.logrank import LogRankResult, logrank_test, pairwise_logrank
 from postcart.stats.results import QuantileEstimate, RMSTResult, SurvivalAtTimes, TestStatistic
 
+# -- Cox model, design matrices, concordance, cox.zph (cox.py, design.py, concordance.py, zph.py) --
+from postcart.stats.concordance import ConcordanceResult, concordance_index
+from postcart.stats.cox import CoxResult, CoxTerm, cox_ph
+from postcart.stats.design import ModelMatrix, model_matrix
+
 __all__ = [
     "Conventions",
     "resolve_conventions",
@@ -35,4 +40,12 @@ __all__ = [
     "logrank_test",
     "median_followup",
     "pairwise_logrank",
+    # -- Cox model, design matrices, concordance, cox.zph --
+    "ConcordanceResult",
+    "CoxResult",
+    "CoxTerm",
+    "ModelMatrix",
+    "concordance_index",
+    "cox_ph",
+    "model_matrix",
 ]

@@ -1,0 +1,353 @@
+"""Numerical core of the Cox model: partial likelihood, score and information, aggregated by time.
+
+Private to ``postcart.stats``; the public entry point is :func:`postcart.stats.cox.cox_ph`.
+
+Layout of the computation (all vectorised, no Python loop over times or subjects):
+
+* The *grid* is the sorted list of distinct (stratum, event time) pairs, ``k = 0..K-1``.
+* Row ``i`` (one (start, stop] interval) is at risk at grid points ``lo_i <= k < hi_i``
+  (``start_i < t_k <= stop_i`` in its own stratum). Without ``entry``, ``lo_i`` is the first
+  grid point of its stratum.
+* Risk-set sums ``S0_k = sum r_i``, ``S1_k = sum r_i x_i`` (``r_i = w_i exp(eta_i)``) come from
+  a difference array: row sums are added at ``hi_i`` and subtracted at ``lo_i``, then a reverse
+  cumulative sum. Rows are sorted once by (hi, stratum, event first), so the additions are one
+  ``np.add.reduceat`` over contiguous pieces.
+* Ties: each grid point carries ``d_k`` "l-terms" for Efron (``f = l/d_k``, ``l = 0..d_k-1``,
+  each with weight ``wbar_k`` = mean case weight of the deaths) and one term (``f = 0``, weight
+  the summed death weights) for Breslow. ``den_kl = S0_k - f E0_k`` (``E`` = sums over the
+  deaths at ``t_k``).
+* The information ``sum_kl wl [(S2 - f E2)/den - a a'/den^2]`` is never formed per time: the
+  ``S2`` part is ``X' diag(r_i C_i) X`` with ``C_i`` the sum of ``sum_l wl/den_kl`` over the grid
+  points where row ``i`` is at risk (one matrix product); the ``a a'`` part is a K x p product.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.intp]
+
+
+@dataclass(slots=True)
+class CoxSetup:
+    """Data sorted and indexed once for repeated evaluation at different ``beta``."""
+
+    n: int
+    p: int
+    K: int
+    order: IntArray  # sorted position -> original row
+    X: FloatArray  # centred covariates, sorted rows
+    means: FloatArray
+    w: FloatArray
+    delta: FloatArray  # 1.0 for an event row
+    lo: IntArray
+    hi: IntArray
+    has_entry: bool
+    piece_starts: IntArray
+    piece_empty: NDArray[np.bool_]
+    piece_hi: IntArray
+    piece_event: NDArray[np.bool_]
+    piece_lo_strat: IntArray  # grid offset of the piece's stratum (subtraction point w/o entry)
+    ek: IntArray  # grid index of each event row (sorted rows), -1 for non-events
+    wd: FloatArray  # summed death weights per grid point
+    nd: FloatArray  # number of deaths per grid point
+    lk: IntArray  # grid index of each l-term
+    lf: FloatArray  # fraction f of each l-term
+    lw: FloatArray  # weight of each l-term
+    wdx: FloatArray  # sum_i w_i delta_i x_i
+    grid_time: FloatArray
+    grid_stratum: IntArray
+
+
+@dataclass(slots=True)
+class CoxEval:
+    """Log partial likelihood and its derivatives at one ``beta`` (plus pieces for residuals)."""
+
+    loglik: float
+    score: FloatArray
+    info: FloatArray
+    eta: FloatArray  # sorted rows, centred covariates
+    S0: FloatArray
+    S1: FloatArray
+    E0: FloatArray
+    E1: FloatArray
+    alpha: FloatArray  # sum_l wl/den per grid point (hazard increment)
+    beta_f: FloatArray  # sum_l wl f/den
+    gamma: FloatArray  # sum_l wl/den^2
+    zeta: FloatArray  # sum_l wl f/den^2
+    theta: FloatArray  # sum_l wl f^2/den^2
+
+
+def _revcumsum(a: FloatArray) -> FloatArray:
+    return np.asarray(np.cumsum(a[::-1], axis=0)[::-1], dtype=np.float64)
+
+
+def _bincount(idx: IntArray, weights: FloatArray, size: int) -> FloatArray:
+    return np.asarray(np.bincount(idx, weights=weights, minlength=size), dtype=np.float64)
+
+
+def build_setup(
+    X: FloatArray,
+    stop: FloatArray,
+    event: NDArray[np.bool_],
+    start: FloatArray | None,
+    strata: IntArray,
+    weights: FloatArray,
+    *,
+    efron: bool,
+) -> CoxSetup:
+    """Sort and index the data once (O(N log N)); see the module docstring."""
+    n, p = X.shape
+    n_strata = int(strata.max()) + 1 if n else 1
+    # grid of distinct (stratum, event time)
+    es = strata[event]
+    et = stop[event]
+    o = np.lexsort((et, es))
+    es, et = es[o], et[o]
+    first = np.ones(es.size, dtype=bool)
+    if es.size > 1:
+        first[1:] = (es[1:] != es[:-1]) | (et[1:] != et[:-1])
+    grid_s = es[first].astype(np.intp)
+    grid_t = et[first]
+    K = int(grid_t.size)
+    # composite integer keys: stratum * (U + 1) + (number of distinct grid times <= t)
+    ut = np.unique(grid_t)
+    base = ut.size + 1
+    gkey = grid_s.astype(np.int64) * base + (np.searchsorted(ut, grid_t, side="right"))
+    skey = strata.astype(np.int64) * base + np.searchsorted(ut, stop, side="right")
+    hi = np.searchsorted(gkey, skey, side="right").astype(np.intp)
+    strat_off = np.searchsorted(grid_s, np.arange(n_strata), side="left").astype(np.intp)
+    if start is not None:
+        bkey = strata.astype(np.int64) * base + np.searchsorted(ut, start, side="right")
+        lo = np.searchsorted(gkey, bkey, side="right").astype(np.intp)
+    else:
+        lo = strat_off[strata]
+    # sort rows by (hi, stratum, event first)
+    skey2 = (hi.astype(np.int64) * n_strata + strata) * 2 + (~event).astype(np.int64)
+    if skey2.size and int(skey2.max()) < 65536:
+        order = np.argsort(skey2.astype(np.uint16), kind="stable")
+    else:
+        order = np.argsort(skey2, kind="stable")
+    order = order.astype(np.intp)
+    Xs = X[order]
+    means = Xs.mean(axis=0) if n else np.zeros(p)
+    Xs = Xs - means
+    ws = weights[order]
+    ev = event[order]
+    his = hi[order]
+    los = lo[order]
+    sts = strata[order]
+    key_sorted = skey2[order]
+    change = np.ones(n, dtype=bool)
+    if n > 1:
+        change[1:] = key_sorted[1:] != key_sorted[:-1]
+    piece_starts = np.flatnonzero(change).astype(np.intp)
+    piece_hi = his[piece_starts]
+    piece_event = ev[piece_starts]
+    piece_lo_strat = strat_off[sts[piece_starts]]
+    piece_empty = np.zeros(piece_starts.size, dtype=bool)  # pieces are never empty here
+    ek = np.where(ev, his - 1, -1).astype(np.intp)
+    delta = ev.astype(np.float64)
+    wd = np.bincount(ek[ev], weights=ws[ev], minlength=K).astype(np.float64)
+    nd = np.bincount(ek[ev], minlength=K).astype(np.float64)
+    if efron:
+        counts = nd.astype(np.intp)
+        lk = np.repeat(np.arange(K, dtype=np.intp), counts)
+        starts = np.cumsum(counts) - counts
+        ell = np.arange(lk.size, dtype=np.float64) - np.repeat(starts, counts)
+        lf = ell / nd[lk]
+        lw = (wd / np.where(nd > 0, nd, 1.0))[lk]
+    else:
+        lk = np.arange(K, dtype=np.intp)
+        lf = np.zeros(K)
+        lw = wd.copy()
+    wdx = (ws * delta) @ Xs
+    return CoxSetup(
+        n=n,
+        p=p,
+        K=K,
+        order=order,
+        X=Xs,
+        means=means,
+        w=ws,
+        delta=delta,
+        lo=los,
+        hi=his,
+        has_entry=start is not None,
+        piece_starts=piece_starts,
+        piece_empty=piece_empty,
+        piece_hi=piece_hi,
+        piece_event=piece_event,
+        piece_lo_strat=piece_lo_strat,
+        ek=ek,
+        wd=wd,
+        nd=nd,
+        lk=lk,
+        lf=lf,
+        lw=lw,
+        wdx=wdx,
+        grid_time=grid_t,
+        grid_stratum=grid_s,
+    )
+
+
+def risk_sums(
+    s: CoxSetup, r: FloatArray, cols: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Risk-set sums ``S0, S1`` and death sums ``E0, E1`` of ``r`` and ``r * cols`` on the grid."""
+    K = s.K
+    q = cols.shape[1]
+    M = np.empty((s.n, q + 1))
+    M[:, 0] = r
+    np.multiply(cols, r[:, None], out=M[:, 1:])
+    if s.n == 0:
+        z = np.zeros((K, q))
+        return np.zeros(K), z, np.zeros(K), z.copy()
+    pieces = np.add.reduceat(M, s.piece_starts, axis=0)
+    diff = np.zeros((K + 1, q + 1))
+    np.add.at(diff, s.piece_hi, pieces)
+    if s.has_entry:
+        for j in range(q + 1):
+            diff[:, j] -= np.bincount(s.lo, weights=M[:, j], minlength=K + 1)
+    else:
+        np.add.at(diff, s.piece_lo_strat, -pieces)
+    S = _revcumsum(diff)[1:]
+    E = np.zeros((K, q + 1))
+    pe = s.piece_event
+    if pe.any():
+        np.add.at(E, s.piece_hi[pe] - 1, pieces[pe])
+    return S[:, 0], S[:, 1:], E[:, 0], E[:, 1:]
+
+
+def evaluate(s: CoxSetup, beta: FloatArray, *, info: bool = True) -> CoxEval:
+    """Log partial likelihood, score and information at ``beta`` (centred covariates)."""
+    K, p = s.K, s.p
+    eta = s.X @ beta
+    r = s.w * np.exp(eta)
+    S0, S1, E0, E1 = risk_sums(s, r, s.X)
+    den = S0[s.lk] - s.lf * E0[s.lk]
+    inv = s.lw / den
+    loglik = float(np.dot(s.w * s.delta, eta) - np.dot(s.lw, np.log(den)))
+    alpha = _bincount(s.lk, inv, K)
+    beta_f = _bincount(s.lk, inv * s.lf, K)
+    score = s.wdx - (alpha @ S1 - beta_f @ E1)
+    inv2 = inv / den
+    gamma = _bincount(s.lk, inv2, K)
+    zeta = _bincount(s.lk, inv2 * s.lf, K)
+    theta = _bincount(s.lk, inv2 * s.lf * s.lf, K)
+    if info:
+        ca = np.concatenate(([0.0], np.cumsum(alpha)))
+        v = ca[s.hi] - ca[s.lo]
+        dead = s.ek >= 0
+        v[dead] -= beta_f[s.ek[dead]]
+        v *= r
+        imat = s.X.T @ (s.X * v[:, None])
+        imat -= S1.T @ (S1 * gamma[:, None])
+        cross = S1.T @ (E1 * zeta[:, None])
+        imat += cross + cross.T
+        imat -= E1.T @ (E1 * theta[:, None])
+        imat = 0.5 * (imat + imat.T)
+    else:
+        imat = np.zeros((p, p))
+    return CoxEval(
+        loglik=loglik,
+        score=score,
+        info=imat,
+        eta=eta,
+        S0=S0,
+        S1=S1,
+        E0=E0,
+        E1=E1,
+        alpha=alpha,
+        beta_f=beta_f,
+        gamma=gamma,
+        zeta=zeta,
+        theta=theta,
+    )
+
+
+def score_residuals(s: CoxSetup, beta: FloatArray, ev: CoxEval) -> FloatArray:
+    """Per-row score residuals ``L_i`` (sorted rows, unweighted), as R's ``residuals(type="score")``.
+
+    ``L_i = delta_i (x_i - xbar_k(i)) - exp(eta_i) sum_{k at risk} sum_l c_il wl/den_kl (x_i - xbar_kl)``
+    with ``c_il = 1 - f_l`` for a death at its own time and 1 otherwise; ``xbar_k`` is the mean
+    of the ``xbar_kl`` (Efron) or ``S1/S0`` (Breslow). The weighted residuals sum to the score.
+    """
+    X = s.X
+    e = np.exp(ev.eta)
+    G = ev.S1 * ev.gamma[:, None] - ev.E1 * ev.zeta[:, None]  # sum_l wl xbar_l / den_l
+    G1 = ev.S1 * ev.zeta[:, None] - ev.E1 * ev.theta[:, None]  # sum_l wl f xbar_l / den_l
+    ca = np.concatenate(([0.0], np.cumsum(ev.alpha)))
+    cG = np.vstack((np.zeros((1, s.p)), np.cumsum(G, axis=0)))
+    A = ca[s.hi] - ca[s.lo]
+    B = cG[s.hi] - cG[s.lo]
+    dead = s.ek >= 0
+    kd = s.ek[dead]
+    A[dead] -= ev.beta_f[kd]
+    B[dead] -= G1[kd]
+    L = -(e[:, None] * (X * A[:, None] - B))
+    wd_safe = np.where(s.wd > 0, s.wd, 1.0)
+    xbar = (ev.S1 * ev.alpha[:, None] - ev.E1 * ev.beta_f[:, None]) / wd_safe[:, None]
+    L[dead] += X[dead] - xbar[kd]
+    return np.asarray(L, dtype=np.float64)
+
+
+@dataclass(slots=True)
+class NewtonResult:
+    beta: FloatArray
+    ev: CoxEval
+    ev0: CoxEval
+    iterations: int
+    converged: bool
+
+
+def newton_raphson(s: CoxSetup, *, max_iter: int, tol: float) -> NewtonResult:
+    """Newton-Raphson from ``beta = 0`` with step halving, stopping rule of R's ``coxph``.
+
+    Stops when ``|1 - loglik_old / loglik_new| <= tol`` after a full (not halved) step.
+    """
+    p = s.p
+    beta = np.zeros(p)
+    ev0 = evaluate(s, beta)
+    if p == 0:
+        return NewtonResult(beta, ev0, ev0, 0, True)
+    cur = ev0
+    step = _solve(cur.info, cur.score)
+    newbeta = beta + step
+    halving = False
+    it = 0
+    ev = cur
+    for it in range(1, max_iter + 1):  # noqa: B007
+        ev = evaluate(s, newbeta)
+        if not np.isfinite(ev.loglik):
+            halving = True
+            newbeta = 0.5 * (newbeta + beta)
+            continue
+        if abs(1.0 - cur.loglik / ev.loglik) <= tol and not halving:
+            return NewtonResult(newbeta, ev, ev0, it, True)
+        if it == max_iter:
+            break
+        if ev.loglik < cur.loglik:
+            halving = True
+            newbeta = 0.5 * (newbeta + beta)
+        else:
+            halving = False
+            cur = ev
+            beta = newbeta
+            newbeta = beta + _solve(ev.info, ev.score)
+    # not converged: report the best point reached
+    best_beta, best = (newbeta, ev) if ev.loglik >= cur.loglik else (beta, cur)
+    return NewtonResult(best_beta, best, ev0, it, False)
+
+
+def _solve(a: FloatArray, b: FloatArray) -> FloatArray:
+    try:
+        c = np.linalg.cholesky(a)
+    except np.linalg.LinAlgError:
+        return np.asarray(np.linalg.lstsq(a, b, rcond=None)[0], dtype=np.float64)
+    y = np.linalg.solve(c, b)
+    return np.asarray(np.linalg.solve(c.T, y), dtype=np.float64)
