@@ -55,10 +55,10 @@ def as_time(values: ArrayLike, name: str = "time") -> FloatArray:
         finite = np.isfinite(out)
         if not finite.all():
             i = _first_bad(~finite)
-            raise StatsError(f"{name}[{i}] is {out[i]!r}: times must be finite numbers")
+            raise StatsError(f"{name}[{i}] is {out[i].item()!r}: times must be finite numbers")
     if out.size and out.min() < 0:
         i = _first_bad(out < 0)
-        raise StatsError(f"{name}[{i}] is {out[i]!r}: times must be >= 0")
+        raise StatsError(f"{name}[{i}] is {out[i].item()!r}: times must be >= 0")
     return out
 
 
@@ -74,7 +74,7 @@ def as_event(values: ArrayLike, n: int, name: str = "event") -> NDArray[np.uint8
     ok = (arr == 0) | (arr == 1)
     if not ok.all():
         i = _first_bad(~ok)
-        raise StatsError(f"{name}[{i}] is {arr[i]!r}: event indicators must be 0/1 or boolean")
+        raise StatsError(f"{name}[{i}] is {arr[i].item()!r}: event indicators must be 0/1 or boolean")
     return arr.astype(np.uint8)
 
 
@@ -88,7 +88,7 @@ def as_weights(values: ArrayLike | None, n: int, name: str = "weights") -> Float
     bad = ~np.isfinite(arr) | (arr < 0)
     if bad.any():
         i = _first_bad(bad)
-        raise StatsError(f"{name}[{i}] is {arr[i]!r}: case weights must be finite and >= 0")
+        raise StatsError(f"{name}[{i}] is {arr[i].item()!r}: case weights must be finite and >= 0")
     return arr
 
 
@@ -103,7 +103,7 @@ def check_entry(entry: ArrayLike | None, time: FloatArray) -> FloatArray | None:
     if bad.any():
         i = _first_bad(bad)
         raise StatsError(
-            f"entry[{i}] is {arr[i]!r} but time[{i}] is {time[i]!r}: an entry time must be "
+            f"entry[{i}] is {arr[i].item()!r} but time[{i}] is {time[i].item()!r}: an entry time must be "
             "strictly before the exit time"
         )
     return arr
