@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import subprocess
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import pandas as pd
 import pytest
 
 from postcart import stats
+from postcart.errors import MonotoneLikelihoodWarning, StatsError
 
 R_SCRIPT = Path(__file__).resolve().parents[1] / "reference" / "r" / "edge_cases.R"
 KM_RTOL = 1e-8
@@ -226,3 +228,52 @@ def test_cox_matches_live_r_coxph_on_edge_case(name: str, ties: str, live: dict[
     close(res.lr_test.chisq, theirs["lr"], COX_RTOL, f"{w} lr")
     close(res.concordance, theirs["concordance"], COX_RTOL, f"{w} concordance")
     close(res.concordance_se, theirs["concordance_se"], COX_RTOL, f"{w} concordance se")
+
+
+GROUP_CASES = [
+    (n, ties) for n in CASES if "group" in make_cases()[n] and n != "all_censored"
+    for ties in ("breslow", "efron")
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "ties"), GROUP_CASES)
+def test_cox_on_a_factor_matches_live_r_and_flags_divergence(
+    name: str, ties: str, live: dict[str, Any]
+) -> None:
+    """``coxph(~ group)``: where R warns that a coefficient may be infinite (a group with no
+    events), postcart flags a monotone likelihood and the term is not estimable; the log
+    partial likelihoods agree either way, and finite coefficients agree to 1e-6."""
+    frame, r = live[name]
+    theirs = r["cox_group"][ties]
+    assert "error" not in theirs, theirs
+    mm = stats.model_matrix({"group": frame["group"].to_numpy(object)}, categorical={"group": None})
+    diverges = any("infinite" in w for w in arr(theirs.get("warning", [])))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = stats.cox_ph(
+            mm.X,
+            frame["time"].to_numpy(float),
+            frame["status"].to_numpy(bool),
+            names=list(mm.names),
+            entry=frame["entry"].to_numpy(float) if "entry" in frame else None,
+            ties=ties,
+        )
+    w = f"{name} ~group {ties}"
+    close([res.loglik_null, res.loglik], theirs["loglik"], COX_RTOL, f"{w} loglik")
+    assert res.monotone == diverges, w
+    assert [isinstance(c.message, MonotoneLikelihoodWarning) for c in caught] == [True] * diverges
+    if diverges:
+        assert not all(t.estimable for t in res.terms), w
+    else:
+        close([t.coef for t in res.terms], theirs["coef"], COX_RTOL, f"{w} coef")
+        close([t.se for t in res.terms], theirs["se"], COX_RTOL, f"{w} se")
+        close(res.score_test.chisq, theirs["score"], COX_RTOL, f"{w} score")
+
+
+def test_cox_refuses_data_without_events_where_r_returns_na() -> None:
+    """R's ``coxph`` on all-censored data returns an NA coefficient with a non-convergence
+    warning; postcart raises a StatsError that says why."""
+    with pytest.raises(StatsError, match="there are no events"):
+        stats.cox_ph(
+            np.array([[0.1], [0.5], [0.2]]), np.array([1.0, 2.0, 3.0]), np.zeros(3, bool), names=["x"]
+        )

@@ -151,7 +151,11 @@ def _cox(data: SurvivalData, conv: Conventions) -> CoxFit:
             f"({', '.join(list(data.covariates) + ([data.strata_col] if data.strata_col else []))})"
         )
     columns = {name: values[complete] for name, values in data.covariates.items()}
-    mm = model_matrix(columns, categorical=dict(data.categorical))
+    # levels in natural order with the reference first (numeric codes sort as numbers)
+    orders = {
+        name: [ref] + [lv for lv in data.levels[name] if lv != ref] for name, ref in data.categorical.items()
+    }
+    mm = model_matrix(columns, categorical=orders)
     rows = np.flatnonzero(complete)[mm.rows_used]
     result = cox_ph(
         mm.X,

@@ -12,7 +12,9 @@
 #   cox.breslow / cox.efron: coxph(Surv([entry,] time, status) ~ x1 [+ x2], ties = .)
 #       {coef, se, loglik (null, fit), score (fit$score), wald (fit$wald.test, unrounded), lr,
 #       concordance, concordance_se}
-#       ("error" holds the message when R fails).
+#       ("error" holds the message when R fails, "warning" R's warnings).
+#   cox_group.breslow / cox_group.efron: the same with ~ group (a factor, levels sorted, the
+#       first is the reference), when there are >= 2 groups and events.
 # Only base R and survival: the JSON writer is the small function below.
 suppressPackageStartupMessages(library(survival))
 
@@ -57,15 +59,19 @@ km_block <- function(d, has_entry) {
 cox_block <- function(d, has_entry, covs, ties) {
   rhs <- paste(covs, collapse = " + ")
   lhs <- if (has_entry) "Surv(entry, time, status)" else "Surv(time, status)"
-  res <- tryCatch({
+  warned <- character(0)
+  res <- tryCatch(withCallingHandlers({
     fit <- coxph(as.formula(paste(lhs, "~", rhs)), data = d, ties = ties)
     list(coef = unname(coef(fit)), se = unname(sqrt(diag(vcov(fit)))), loglik = fit$loglik,
          score = unname(fit$score), wald = unname(fit$wald.test),
          lr = 2 * (fit$loglik[2] - fit$loglik[1]),
          concordance = unname(fit$concordance["concordance"]),
          concordance_se = unname(fit$concordance["std"]))
-  }, error = function(e) list(error = conditionMessage(e)),
-     warning = function(w) list(error = paste("warning:", conditionMessage(w))))
+  }, warning = function(w) {
+    warned <<- c(warned, conditionMessage(w))
+    invokeRestart("muffleWarning")
+  }), error = function(e) list(error = conditionMessage(e)))
+  if (length(warned) > 0) res$warning <- warned
   res
 }
 
@@ -93,6 +99,10 @@ for (csv in list.files(dir, pattern = "\\.csv$", full.names = TRUE)) {
   if (length(covs) > 0 && nrow(d) > 1) {
     out$cox <- list(breslow = cox_block(d, has_entry, covs, "breslow"),
                     efron = cox_block(d, has_entry, covs, "efron"))
+  }
+  if ("group" %in% names(d) && length(unique(d$group)) > 1 && sum(d$status) > 0) {
+    out$cox_group <- list(breslow = cox_block(d, has_entry, "group", "breslow"),
+                          efron = cox_block(d, has_entry, "group", "efron"))
   }
   writeLines(to_json(out), sub("\\.csv$", ".json", csv))
 }
