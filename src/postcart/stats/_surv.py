@@ -34,6 +34,7 @@ QUANTILE_TOL = math.sqrt(np.finfo(np.float64).eps)
 _MAX_GRID_FACTOR = 4
 _MIN_GRID = 4096
 _MAX_CELLS = 20_000_000
+_MAX_DENSE_LEVELS = 1024
 
 
 def _first_bad(mask: BoolArray) -> int:
@@ -112,8 +113,9 @@ def check_entry(entry: ArrayLike | None, time: FloatArray) -> FloatArray | None:
 def factorize(values: ArrayLike, n: int, name: str = "group") -> tuple[IntArray, tuple[str, ...]]:
     """Integer codes 0..k-1 and the level labels, in sorted order (R's factor levels).
 
-    A ``pandas.Categorical`` keeps its category order; unused categories are dropped. Missing
-    labels (None, NaN) are an error.
+    A ``pandas.Categorical`` keeps its category order. Integers with a small range use the dense
+    levels ``min..max`` (no sort). **Some levels may be unused** (callers drop the levels that
+    have no observation). Missing labels (None, NaN) are an error.
     """
     if isinstance(values, pd.Series):
         values = values.array  # type: ignore[assignment]
@@ -121,34 +123,29 @@ def factorize(values: ArrayLike, n: int, name: str = "group") -> tuple[IntArray,
         if len(values) != n:
             raise StatsError(f"{name} must have length {n}, but has length {len(values)}")
         codes = np.asarray(values.codes, dtype=np.intp)
-        if (codes < 0).any():
+        if n and codes.min() < 0:
             i = _first_bad(codes < 0)
             raise StatsError(f"{name}[{i}] is missing: every observation needs a {name} label")
-        used = np.bincount(codes, minlength=len(values.categories)) > 0
-        remap = np.cumsum(used) - 1
-        labels = tuple(str(c) for c, u in zip(values.categories, used, strict=True) if u)
-        return remap[codes].astype(np.intp), labels
+        return codes, tuple(str(c) for c in values.categories)
     arr = np.asarray(values)
     if arr.ndim != 1 or arr.shape[0] != n:
         raise StatsError(f"{name} must be one-dimensional with length {n}, but has shape {arr.shape}")
     if arr.dtype.kind in "iub":
-        a = arr.astype(np.int64)
+        a = arr.view(np.uint8) if arr.dtype == np.bool_ else arr
         lo = int(a.min()) if n else 0
         hi = int(a.max()) if n else 0
-        if hi - lo <= max(4 * n, 1024):
-            present = np.bincount(a - lo, minlength=hi - lo + 1) > 0
-            remap = np.cumsum(present) - 1
-            levels = np.flatnonzero(present) + lo
-            return remap[a - lo].astype(np.intp), tuple(str(v) for v in levels)
+        if hi - lo < _MAX_DENSE_LEVELS:
+            icodes = (a - lo) if lo != 0 else a
+            return icodes.astype(np.intp, copy=False), tuple(str(v) for v in range(lo, hi + 1))
         uniq, inv = np.unique(a, return_inverse=True)
-        return inv.astype(np.intp), tuple(str(v) for v in uniq)
+        return inv.astype(np.intp).reshape(-1), tuple(str(v) for v in uniq)
     if arr.dtype.kind == "f":
         nan = np.isnan(arr)
         if nan.any():
             i = _first_bad(nan)
             raise StatsError(f"{name}[{i}] is missing: every observation needs a {name} label")
         uniq_f, inv = np.unique(arr, return_inverse=True)
-        return inv.astype(np.intp), tuple(_num_label(v) for v in uniq_f)
+        return inv.astype(np.intp).reshape(-1), tuple(_num_label(v) for v in uniq_f)
     codes_raw, uniques = pd.factorize(arr, use_na_sentinel=True)
     if (codes_raw < 0).any():
         i = _first_bad(codes_raw < 0)
@@ -187,6 +184,11 @@ def time_codes(time: FloatArray, n_cells: int = 1) -> tuple[IntArray, FloatArray
     return inv.astype(np.intp).reshape(-1), grid
 
 
+def cells_fit(n_cells: int, n_grid: int) -> bool:
+    """Whether a dense (cells x grid) count table is small enough to build."""
+    return n_cells * n_grid <= _MAX_CELLS
+
+
 def count_cells(
     codes: IntArray,
     event: NDArray[np.uint8],
@@ -200,13 +202,22 @@ def count_cells(
     Returns ``(n_rec, n_ev, w_rec, w_ev)`` with shape ``(n_cells, n_grid)``; the weighted
     arrays are None without weights.
     """
-    idx = codes if cell is None else cell * n_grid + codes
-    both = np.bincount(idx * 2 + event, minlength=2 * n_cells * n_grid).reshape(n_cells, n_grid, 2)
+    if n_cells * n_grid > _MAX_CELLS:
+        raise StatsError(
+            f"too many distinct (stratum x group x time) cells: {n_cells} x {n_grid}; "
+            "use fewer groups or strata, or round the times"
+        )
+    idx2 = codes * 2
+    idx2 += event
+    if cell is not None:
+        idx2 += cell * (2 * n_grid)
+    both = np.bincount(idx2, minlength=2 * n_cells * n_grid).reshape(n_cells, n_grid, 2)
     n_ev: NDArray[np.intp] = np.asarray(both[:, :, 1], dtype=np.intp)
     n_rec: NDArray[np.intp] = np.asarray(both[:, :, 0] + n_ev, dtype=np.intp)
     if weights is None:
         return n_rec, n_ev, None, None
     size = n_cells * n_grid
+    idx = idx2 >> 1
     w_rec = np.bincount(idx, weights=weights, minlength=size).astype(np.float64, copy=False)
     w_ev = np.bincount(idx, weights=weights * event, minlength=size).astype(np.float64, copy=False)
     return n_rec, n_ev, w_rec.reshape(n_cells, n_grid), w_ev.reshape(n_cells, n_grid)

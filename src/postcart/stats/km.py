@@ -59,6 +59,7 @@ from postcart.stats._surv import (
     as_event,
     as_time,
     as_weights,
+    cells_fit,
     check_entry,
     count_cells,
     factorize,
@@ -88,36 +89,52 @@ def _opt(x: float) -> float | None:
 # ---------------------------------------------------------------------------------------------
 # quantile rules
 # ---------------------------------------------------------------------------------------------
-def _approx_index(kv: FloatArray, kpos: IntArray, p: float) -> int | None:
+def _approx_index(kv: FloatArray, kpos: IntArray, p: float, *, is_sorted: bool) -> int | None:
     """R's ``approx(kv, kpos, p, method = "constant", f = 1)`` for distinct knots ``kv``."""
     if kv.size == 0:
         return None
-    order = np.argsort(kv, kind="stable")
-    sv = kv[order]
+    if is_sorted:
+        sv, pos = kv, kpos
+    else:
+        order = np.argsort(kv, kind="stable")
+        sv, pos = kv[order], kpos[order]
     if p < sv[0] or p > sv[-1]:
         return None
-    j = int(np.searchsorted(sv, p, side="left"))
-    return int(kpos[order[j]])
+    return int(pos[int(np.searchsorted(sv, p, side="left"))])
 
 
 def _findq(x: FloatArray, y: FloatArray, p: float, tol: float = QUANTILE_TOL) -> float:
-    """R's ``survival:::findq`` for one probability: x = c(0, time), y = c(0, 1 - curve)."""
+    """R's ``survival:::findq`` for one probability: x = c(0, time), y = c(0, 1 - curve).
+
+    Duplicated y values are dropped (first occurrence kept, as ``duplicated``), NaN knots are
+    skipped (as ``approx``), and a non-monotone curve (possible for a CI band) is handled as
+    ``approx`` does, by sorting the knots.
+    """
     isn = np.isnan(y)
-    if isn.all() or float(np.nanmax(y)) < p:
+    nonnan = np.flatnonzero(~isn)
+    if nonnan.size == 0:
+        return float("nan")
+    yv = y[nonnan]
+    if float(yv.max()) < p:
         return float("nan")
     xmax = float(x[-1])
-    nonnan = np.flatnonzero(~isn)
-    _, first = np.unique(y[nonnan], return_index=True)
-    keep = nonnan[first]
+    monotone = bool(np.all(yv[1:] >= yv[:-1]))
+    if monotone:
+        first = np.empty(yv.size, dtype=bool)
+        first[0] = True
+        np.not_equal(yv[1:], yv[:-1], out=first[1:])
+        keep = nonnan[first]
+    else:
+        _, first_idx = np.unique(yv, return_index=True)
+        keep = np.sort(nonnan[first_idx])
     if isn.any():
-        keep = np.append(keep, np.flatnonzero(isn)[0])
-    keep.sort()
+        keep = np.sort(np.append(keep, np.flatnonzero(isn)[0]))
     xd = x[keep]
     yd = y[keep]
     kpos = np.flatnonzero(~np.isnan(yd))
     kv = yd[kpos]
-    i1 = _approx_index(kv + tol, kpos, p)
-    i2 = _approx_index(kv - tol, kpos, p)
+    i1 = _approx_index(kv + tol, kpos, p, is_sorted=monotone)
+    i2 = _approx_index(kv - tol, kpos, p, is_sorted=monotone)
     quant = float("nan") if i1 is None or i2 is None else (xd[i1] + xd[i2]) / 2
     if p == 0:
         quant = float(xd[0])
@@ -580,31 +597,58 @@ def kaplan_meier_by_group(
     gcodes, levels = factorize(group, t.size)
     k = len(levels)
     codes, grid = time_codes(t, k)
-    rec, ev, wrec, wev = count_cells(codes, e, gcodes, k, grid.size, w)
     curves = []
-    for g, label in enumerate(levels):
-        if en is not None:
+    if cells_fit(k, grid.size):
+        rec, ev, wrec, wev = count_cells(codes, e, gcodes, k, grid.size, w)
+        for g, label in enumerate(levels):
+            if not rec[g].any():
+                continue  # an unused level
+            if en is not None:
+                sel = gcodes == g
+                ent_g: FloatArray | None = en[sel]
+                t_g: FloatArray | None = t[sel]
+                w_g = None if w is None else w[sel]
+            else:
+                ent_g, t_g, w_g = None, None, w
+            curves.append(
+                _build(
+                    grid,
+                    rec[g],
+                    ev[g],
+                    None if wrec is None else wrec[g],
+                    None if wev is None else wev[g],
+                    conv,
+                    group=label,
+                    entry=ent_g,
+                    time=t_g,
+                    weights=w_g,
+                )  # fmt: skip
+            )
+    else:  # many groups and many distinct times: one pass per group
+        for g, label in enumerate(levels):
             sel = gcodes == g
-            ent_g: FloatArray | None = en[sel]
-            t_g: FloatArray | None = t[sel]
-            w_g = None if w is None else w[sel]
-        else:
-            ent_g, t_g, w_g = None, None, w
-        curves.append(
-            _build(
-                grid,
-                rec[g],
-                ev[g],
-                None if wrec is None else wrec[g],
-                None if wev is None else wev[g],
-                conv,
-                group=label,
-                entry=ent_g,
-                time=t_g,
-                weights=w_g,
-            )  # fmt: skip
-        )
-    return KaplanMeierByGroupResult(groups=levels, curves=tuple(curves), conventions=conv)
+            if not sel.any():
+                continue
+            t_g2 = t[sel]
+            w_g2 = None if w is None else w[sel]
+            c_g, grid_g = time_codes(t_g2)
+            r1, e1, wr1, we1 = count_cells(c_g, e[sel], None, 1, grid_g.size, w_g2)
+            curves.append(
+                _build(
+                    grid_g,
+                    r1[0],
+                    e1[0],
+                    None if wr1 is None else wr1[0],
+                    None if we1 is None else we1[0],
+                    conv,
+                    group=label,
+                    entry=None if en is None else en[sel],
+                    time=t_g2,
+                    weights=w_g2,
+                )  # fmt: skip
+            )
+    used = tuple(c.group for c in curves if c.group is not None)
+    return KaplanMeierByGroupResult(groups=used, curves=tuple(curves), conventions=conv)
 
 
 def median_followup(

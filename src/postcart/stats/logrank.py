@@ -39,7 +39,7 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy.stats import chi2
 
 from postcart.errors import StatsError
@@ -48,6 +48,7 @@ from postcart.stats._surv import (
     IntArray,
     as_event,
     as_time,
+    cells_fit,
     count_cells,
     factorize,
     time_codes,
@@ -187,59 +188,50 @@ def logrank_test(
     if t.size == 0:
         raise StatsError("time is empty: the log-rank test needs observations")
     e = as_event(event, t.size)
-    gcodes, levels = factorize(group, t.size, "group")
-    k = len(levels)
+    gcodes, all_levels = factorize(group, t.size, "group")
+    k = len(all_levels)
     if strata is not None:
-        scodes, slevels = factorize(strata, t.size, "strata")
-        s_levels: tuple[str, ...] | None = slevels
-        ns = len(slevels)
-        cell: IntArray = scodes * k + gcodes
+        scodes, s_all = factorize(strata, t.size, "strata")
+        ns = len(s_all)
     else:
-        s_levels, ns, cell = None, 1, gcodes
+        scodes, s_all, ns = None, None, 1
+    codes, grid = time_codes(t, ns * k)
+    if cells_fit(ns * k, grid.size):
+        cell = gcodes if scodes is None else scodes * k + gcodes
+        parts = [_accumulate(codes, grid.size, e, cell, ns, k, weights, rho, gamma)]
+    elif scodes is not None:  # large: one pass per stratum, each with its own time grid
+        parts = []
+        for s in range(ns):
+            sel = scodes == s
+            if sel.any():
+                c_s, g_s = time_codes(t[sel], k)
+                parts.append(_accumulate(c_s, g_s.size, e[sel], gcodes[sel], 1, k, weights, rho, gamma))
+    else:
+        raise StatsError(
+            f"too many distinct (group x time) cells: {k} groups x {grid.size} times; "
+            "use fewer groups or round the times"
+        )
+    observed = sum((p[0] for p in parts), np.zeros(k))
+    expected = sum((p[1] for p in parts), np.zeros(k))
+    variance = sum((p[2] for p in parts), np.zeros((k, k)))
+    n_all = sum((p[3] for p in parts), np.zeros(k))
+    used = np.flatnonzero(n_all > 0)
+    levels = tuple(all_levels[i] for i in used)
+    observed, expected, n_g = observed[used], expected[used], n_all[used]
+    variance = variance[np.ix_(used, used)]
+    u = observed - expected
+    s_levels: tuple[str, ...] | None = None
+    if scodes is not None and s_all is not None:
+        s_used = np.bincount(scodes, minlength=ns) > 0
+        s_levels = tuple(lv for lv, ok in zip(s_all, s_used, strict=True) if ok)
     sc: FloatArray | None = None
     if scores is not None:
         sc = np.asarray(scores, dtype=np.float64).reshape(-1)
-        if sc.size != k or not np.isfinite(sc).all():
+        if sc.size != len(levels) or not np.isfinite(sc).all():
             raise StatsError(
-                f"scores must be {k} finite numbers (one per group {list(levels)}), but was "
-                f"{np.asarray(scores).tolist()!r}"
+                f"scores must be {len(levels)} finite numbers (one per group {list(levels)}), "
+                f"but was {np.asarray(scores).tolist()!r}"
             )
-    codes, grid = time_codes(t, ns * k)
-    rec, ev, _, _ = count_cells(codes, e, cell, ns * k, grid.size)
-    nt = grid.size
-    d_sgt = ev.reshape(ns, k, nt).astype(np.float64)
-    tot = rec.reshape(ns, k, nt).astype(np.float64)
-    n_sgt = np.cumsum(tot[:, :, ::-1], axis=2)[:, :, ::-1]  # at risk at t within stratum
-    n_st = n_sgt.sum(axis=1)
-    d_st = d_sgt.sum(axis=1)
-    mask = d_st > 0
-    with np.errstate(all="ignore"):
-        factor = np.where(mask, 1.0 - d_st / n_st, 1.0)
-    km = np.cumprod(factor, axis=1)
-    s_minus = np.concatenate([np.ones((ns, 1)), km[:, :-1]], axis=1)[mask]
-    nj = n_st[mask]
-    dj = d_st[mask]
-    if weights == "logrank":
-        w = np.ones_like(nj)
-    elif weights == "gehan":
-        w = nj
-    elif weights == "tarone-ware":
-        w = np.sqrt(nj)
-    elif weights == "peto-peto":
-        w = s_minus
-    else:
-        w = s_minus**rho * (1.0 - s_minus) ** gamma
-    a = n_sgt[:, :, :].transpose(1, 0, 2)[:, mask] / nj  # (k, m) share at risk
-    dg = d_sgt.transpose(1, 0, 2)[:, mask]
-    exp_g = dj * a
-    observed = dg @ w
-    expected = exp_g @ w
-    u = observed - expected
-    with np.errstate(all="ignore"):
-        c = np.where(nj > 1, w * w * dj * (nj - dj) / (nj - 1), 0.0)
-    ac = a * c
-    variance = np.diag(ac.sum(axis=1)) - ac @ a.T
-    n_g = tot.sum(axis=(0, 2))
     if sc is not None:
         num = float(sc @ u)
         den = float(sc @ variance @ sc)
@@ -280,6 +272,52 @@ def logrank_test(
     )
 
 
+def _accumulate(
+    codes: IntArray,
+    n_grid: int,
+    event: NDArray[np.uint8],
+    cell: IntArray,
+    ns: int,
+    k: int,
+    weights: str,
+    rho: float,
+    gamma: float,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Weighted observed, expected, variance (k x k) and n per group, summed over strata."""
+    rec, ev, _, _ = count_cells(codes, event, cell, ns * k, n_grid)
+    d_sgt = ev.reshape(ns, k, n_grid).astype(np.float64)
+    tot = rec.reshape(ns, k, n_grid).astype(np.float64)
+    n_sgt = np.cumsum(tot[:, :, ::-1], axis=2)[:, :, ::-1]  # at risk at t within stratum
+    n_st = n_sgt.sum(axis=1)
+    d_st = d_sgt.sum(axis=1)
+    mask = d_st > 0
+    with np.errstate(all="ignore"):
+        factor = np.where(mask, 1.0 - d_st / n_st, 1.0)
+    km = np.cumprod(factor, axis=1)  # pooled KM within stratum
+    s_minus = np.concatenate([np.ones((ns, 1)), km[:, :-1]], axis=1)[mask]
+    nj = n_st[mask]
+    dj = d_st[mask]
+    if weights == "logrank":
+        w = np.ones_like(nj)
+    elif weights == "gehan":
+        w = nj
+    elif weights == "tarone-ware":
+        w = np.sqrt(nj)
+    elif weights == "peto-peto":
+        w = s_minus
+    else:
+        w = s_minus**rho * (1.0 - s_minus) ** gamma
+    a = n_sgt.transpose(1, 0, 2)[:, mask] / nj  # (k, m): share of the risk set
+    dg = d_sgt.transpose(1, 0, 2)[:, mask]
+    observed = dg @ w
+    expected = (dj * a) @ w
+    with np.errstate(all="ignore"):
+        c = np.where(nj > 1, w * w * dj * (nj - dj) / (nj - 1), 0.0)
+    ac = a * c
+    variance = np.diag(ac.sum(axis=1)) - ac @ a.T
+    return observed, expected, variance, tot.sum(axis=(0, 2))
+
+
 def pairwise_logrank(
     time: ArrayLike,
     event: ArrayLike,
@@ -293,18 +331,19 @@ def pairwise_logrank(
 ) -> tuple[LogRankResult, ...]:
     """Two-group tests for every pair of levels (level order), without p-value adjustment."""
     t = as_time(time)
-    gcodes, levels = factorize(group, t.size, "group")
+    gcodes, all_levels = factorize(group, t.size, "group")
+    present = np.flatnonzero(np.bincount(gcodes, minlength=len(all_levels)) > 0)
     e = np.asarray(event)
     st = None if strata is None else np.asarray(strata)
     out = []
-    for i, j in combinations(range(len(levels)), 2):
+    for i, j in combinations(present.tolist(), 2):
         sel = (gcodes == i) | (gcodes == j)
         labels = np.where(gcodes[sel] == i, 0, 1)
         res = logrank_test(
             t[sel], e[sel], labels, strata=None if st is None else st[sel], weights=weights,
             rho=rho, gamma=gamma, profile=profile,
         )  # fmt: skip
-        out.append(_relabel(res, (levels[i], levels[j])))
+        out.append(_relabel(res, (all_levels[i], all_levels[j])))
     return tuple(out)
 
 
