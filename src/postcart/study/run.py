@@ -265,7 +265,7 @@ def _flow(table: pd.DataFrame, m: dict[str, np.ndarray]) -> FlowResult:
             "infused",
             "Infused with a CAR-T product",
             n_inf,
-            (("no progression or relapse by the cut-off (nonprogressive)", int(nonprog.sum())),),
+            (("nonprogressive at the cut-off (no progression or relapse)", int(nonprog.sum())),),
         ),
         FlowStep(
             "failures",
@@ -501,7 +501,7 @@ def _design(
                 d[miss] = np.nan
                 name = f"{cov.name}[{level}]"
                 cols[name] = d
-                labels.append((name, f"{label} (vs {cov.reference_label})" if cov.reference_label else label))
+                labels.append((name, label))
     return cols, labels
 
 
@@ -555,7 +555,7 @@ def _fit_cox(
                 model_warnings.append(f"{spec.id}/{name}: the Cox model could not be fitted: {exc}")
         for w in caught:
             model_warnings.append(f"{spec.id}/{name}: {w.message}")
-        if result is not None:
+        if result is not None and not caught:
             for term in result.terms:
                 if not term.estimable:
                     term_label = dict(labels).get(term.term, term.term)
