@@ -70,6 +70,11 @@ def import_cmd(
     report_out: Path | None = typer.Option(
         None, "--report-out", help="Write the problem report to this file."
     ),
+    prune: bool = typer.Option(
+        False,
+        "--prune",
+        help="Delete registry rows absent from the extract (audited). Default: keep them and warn.",
+    ),
 ) -> None:
     """Validate an extract and load it into the registry in one transaction.
 
@@ -81,7 +86,7 @@ def import_cmd(
         typer.echo(f"error: {path}: no such file or folder", err=True)
         raise typer.Exit(2)
     try:
-        result = import_extract(path, db, dry_run=dry_run)
+        result = import_extract(path, db, dry_run=dry_run, prune=prune)
     except ExtractSchemaError as exc:
         _emit_report(exc.issues, report_format, report_out)
         typer.echo(f"error: {exc.args[0].splitlines()[0]}; nothing was written", err=True)

@@ -16,7 +16,8 @@ every inserted row, changed field and deleted row is written to ``audit_log`` un
 ``import_batches`` row (time, source files, SHA-256 fingerprint, counts). Rows of the database
 that are absent from the new extract are **kept** and reported as ``absent_in_extract``
 warnings (an extract that drops a patient is more often incomplete than right; delete such
-patients explicitly). The one exception is the single-row ``extract`` table, which describes the
+patients explicitly, or import with ``prune=True`` / ``--prune``, which deletes them with an
+audit row holding their values). The one exception is the single-row ``extract`` table, which describes the
 current extract and is replaced (the old row's deletion is audited).
 """
 
@@ -236,7 +237,13 @@ def _match_key(text: pd.DataFrame, frame: pd.DataFrame, spec: TableSpec) -> pd.S
 
 
 def _upsert_table(
-    conn: Connection, spec: TableSpec, new: pd.DataFrame, batch_id: int, source_file: str
+    conn: Connection,
+    spec: TableSpec,
+    new: pd.DataFrame,
+    batch_id: int,
+    source_file: str,
+    *,
+    prune: bool,
 ) -> tuple[TableChanges, list[dict[str, Any]], list[ValidationIssue]]:
     table = REGISTRY_TABLES[spec.name]
     old = _read_table(conn, spec)
@@ -305,19 +312,26 @@ def _upsert_table(
     absent_mask = (~old_key.isin(set(new_key))).to_numpy(dtype=bool)
     n_absent = int(absent_mask.sum())
     n_deleted = 0
-    if n_absent and spec.name == "extract":
-        for k, (_, row) in zip(old_key[absent_mask], old.loc[absent_mask].iterrows(), strict=True):
-            conn.execute(delete(table).where(and_(*(table.c[c] == _py(row[c]) for c in spec.key))))
-            audit.append(
-                {
-                    "table_name": spec.name,
-                    "row_key": k,
-                    "action": "delete",
-                    "field": None,
-                    "old_value": None,
-                    "new_value": None,
-                }
+    if n_absent and (prune or spec.name == "extract"):
+        gone = old.loc[absent_mask]
+        key_cols = list(spec.key)
+        del_stmt = delete(table).where(and_(*(table.c[k] == bindparam(f"k_{k}") for k in key_cols)))
+        params = records(to_db_frame(gone, spec)[key_cols].rename(columns={k: f"k_{k}" for k in key_cols}))
+        conn.execute(del_stmt, params)
+        old_text_gone = old_text.loc[absent_mask]
+        audit.extend(
+            {
+                "table_name": spec.name,
+                "row_key": k,
+                "action": "delete",
+                "field": None,
+                "old_value": json.dumps(list(row), ensure_ascii=False),
+                "new_value": None,
+            }
+            for k, row in zip(
+                old_key[absent_mask], old_text_gone.itertuples(index=False, name=None), strict=True
             )
+        )
         n_deleted, n_absent = n_absent, 0
     elif n_absent:
         pids = old.loc[absent_mask, "patient_id"] if "patient_id" in old.columns else None
@@ -347,14 +361,8 @@ def _upsert_table(
     return changes, audit, notes
 
 
-def _py(v: object) -> object:
-    if isinstance(v, pd.Timestamp):
-        return v.date()
-    return v
-
-
 def _apply(
-    conn: Connection, check: ExtractCheckResult, *, source: str
+    conn: Connection, check: ExtractCheckResult, *, source: str, prune: bool
 ) -> tuple[int, list[TableChanges], list[ValidationIssue]]:
     cutoff = check.tables.data_cutoff
     res = conn.execute(
@@ -384,7 +392,9 @@ def _apply(
     notes: list[ValidationIssue] = []
     audit_rows: list[dict[str, Any]] = []
     for spec, file in zip(TABLES, check.files, strict=True):
-        changes, audit, found = _upsert_table(conn, spec, check.tables.table(spec.name), batch_id, file)
+        changes, audit, found = _upsert_table(
+            conn, spec, check.tables.table(spec.name), batch_id, file, prune=prune
+        )
         all_changes.append(changes)
         audit_rows.extend(audit)
         notes.extend(found)
@@ -409,6 +419,7 @@ def import_extract(
     db_url: str | os.PathLike[str] | None = None,
     *,
     dry_run: bool = False,
+    prune: bool = False,
 ) -> ImportResult:
     """Validate an extract and load it into the registry atomically.
 
@@ -421,6 +432,10 @@ def import_extract(
     dry_run:
         Validate and compute the changes, then roll back: nothing is written (a missing SQLite
         file is not created).
+    prune:
+        Delete the rows of the database that are absent from the extract (each deletion is
+        audited with the row's values). Default: keep them and report them as
+        ``absent_in_extract`` warnings.
 
     Returns
     -------
@@ -451,7 +466,7 @@ def import_extract(
         with engine.connect() as conn:
             trans = conn.begin()
             try:
-                batch_id, changes, notes = _apply(conn, check, source=str(Path(path).resolve()))
+                batch_id, changes, notes = _apply(conn, check, source=str(Path(path).resolve()), prune=prune)
             except BaseException:
                 trans.rollback()
                 raise
