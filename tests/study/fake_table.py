@@ -152,7 +152,7 @@ def fake_analysis_table(n_registered: int = 680, *, seed: int = 1) -> pd.DataFra
             "age_years": age,
             "histology": rng.choice(
                 np.array(
-                    ["DLBCL_NOS", "HGBL", "PMBL", "tFL", "transformed_other_indolent", "other"], dtype=object
+                    ["dlbcl_nos", "hgbl", "pmbl", "tfl", "transformed_other_indolent", "other"], dtype=object
                 ),
                 n,
                 p=[0.748, 0.08, 0.05, 0.09, 0.02, 0.012],

@@ -64,7 +64,8 @@ def _km(r: StudyResult, aid: str, name: str, section: str, title: str) -> Report
     )
     cap = (
         f"{title}. Kaplan-Meier estimate {band}; "
-        f"ticks mark censored observations; numbers at risk below the axis. {ep.label}: from {ep.origin} to {ep.event}."
+        "ticks mark censored observations; numbers at risk below the axis. "
+        f"{ep.label}: from {ep.origin} to {ep.event}."
     )
     return ReportFigure(name, section, cap, fig)
 
@@ -142,8 +143,8 @@ def _figure1(r: StudyResult) -> ReportFigure:
     )
     cap = (
         "Figure 1. Left: best overall response to the first post-failure line among patients with a response "
-        "recorded, by class (percent; labels shown for segments >= 8%). Right: median PFS-2 (months) with 95% CI "
-        "among treated failures, by class (n in parentheses); NR = not reached, arrow = upper limit not reached."
+        "recorded, by class (percent; labels shown for segments >= 8%). Right: median PFS-2 (months) with "
+        "95% CI among treated failures, by class; NR = not reached, arrow = upper limit not reached."
     )
     return ReportFigure("figure_1", "response", cap, fig)
 

@@ -38,7 +38,7 @@ PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#0
 TIMING_COLOURS = {"very_early": "#C0392B", "early": "#1F5FA8", "late": "#2E8B3E"}
 RESPONSE_COLOURS = {"cr": "#1B7837", "pr": "#7FBF7B", "sd": "#E0E0E0", "pd": "#C2362F", "ne": "#9E9E9E"}
 
-BASE_RC = {
+BASE_RC: dict[str, Any] = {
     "font.family": "DejaVu Sans",
     "font.size": 9.0,
     "axes.linewidth": 0.8,
@@ -57,7 +57,9 @@ class Curve:
 
 
 def _new_figure(width: float, height: float) -> Figure:
-    matplotlib.rcParams.update(BASE_RC)
+    rc: Any = matplotlib.rcParams
+    for key, value in BASE_RC.items():
+        rc[key] = value
     return Figure(figsize=(width, height), layout=None)
 
 
@@ -334,7 +336,7 @@ def response_figure(
             if v >= 8:
                 ax1.text(
                     l0 + v / 2,
-                    yi,
+                    float(yi),
                     f"{v:.0f}",
                     ha="center",
                     va="center",

@@ -120,9 +120,10 @@ def render_html(
             }
         )
     template = env.get_template("report.html.j2")
+    cutoff = r.methods.source.cutoff or "not recorded"
     return template.render(
         title="Outcomes after failure of anti-CD19 CAR T-cell therapy: study report",
-        subtitle=f"{r.spec.name}. Data: {r.methods.source.description}; cut-off {r.methods.source.cutoff or 'not recorded'}.",
+        subtitle=f"{r.spec.name}. Data: {r.methods.source.description}; cut-off {cutoff}.",
         sections=sections,
         key_numbers=_key_numbers(r),
         warnings=list(r.methods.warnings),

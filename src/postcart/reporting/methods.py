@@ -26,25 +26,46 @@ def methods_paragraphs(r: StudyResult) -> list[tuple[str, str]]:
         ("Populations and exclusions", f"{excl}."),
         (
             "Endpoints",
-            f"Durations in months = days / {m.days_per_month:.4f}. Failure = first progression or relapse after "
-            f"infusion (stable disease is not a failure). Failure timing, in days from infusion (D0 = day 0): very early "
-            f"0-{b1}, early {b1 + 1}-{b2}, late > {b2}. PFS-2 runs from failure to the next progression/relapse or death, "
-            "OS-2 from failure to death; both are censored at the last assessment or contact. PFS and OS run from "
-            "infusion; duration of response from the first CR/PR after CAR-T.",
+            " ".join(
+                [
+                    f"Durations in months = days / {m.days_per_month:.4f}.",
+                    "Failure = first progression or relapse after infusion",
+                    "(stable disease is not a failure).",
+                    "Failure timing, in days from infusion (D0 = day 0):",
+                    f"very early 0-{b1}, early {b1 + 1}-{b2},",
+                    f"late > {b2}. PFS-2 runs from failure to the next",
+                    "progression/relapse or death, OS-2 from",
+                    "failure to death; both are censored at the last",
+                    "assessment or contact. PFS and OS run from",
+                    "infusion; duration of response from the first CR/PR after CAR-T.",
+                ]
+            ),
         ),
         (
             "Statistical methods",
-            f"Profile '{m.profile}'. Kaplan-Meier estimates with Greenwood variance; {c['conf_type']} pointwise "
-            f"{lvl}% confidence intervals and Brookmeyer-Crowley intervals for medians (median rule: {c['median_rule']}). "
-            "Landmark rates at 6 and 12 months are read from the KM curve with the same transform. Groups are compared "
-            f"with the log-rank test (k-1 degrees of freedom). Cox proportional-hazards models use {c['ties']} ties, "
-            "Wald confidence intervals and P-values, complete cases per model; a coefficient whose likelihood is "
-            "monotone is reported as not estimable. Continuous covariates: "
-            + (", ".join(f"{name} = {how}" for name, how in m.covariate_scaling) or "none")
-            + ". Proportions have exact (Clopper-Pearson) confidence intervals. Contingency tables: Pearson "
-            "chi-square without continuity correction; Fisher exact test (Freeman-Halton) for r x c tables. "
-            f"Table 1 quartiles: {m.quantile_method} sample quantiles. Median follow-up by reverse Kaplan-Meier. "
-            "All tests are two-sided.",
+            " ".join(
+                [
+                    f"Profile '{m.profile}'. Kaplan-Meier estimates with",
+                    f"Greenwood variance; {c['conf_type']}",
+                    f"pointwise {lvl}% confidence intervals and Brookmeyer-Crowley intervals for medians",
+                    f"(median rule: {c['median_rule']}). Landmark rates at",
+                    "6 and 12 months are read from the KM",
+                    "curve with the same transform. Groups are compared",
+                    "with the log-rank test (k-1 degrees of",
+                    "freedom). Cox proportional-hazards models use",
+                    f"{c['ties']} ties, Wald confidence intervals and",
+                    "P-values, complete cases per model; a coefficient whose",
+                    "likelihood is monotone is reported as",
+                    "not estimable. Continuous covariates:",
+                    (", ".join(f"{name} = {how}" for name, how in m.covariate_scaling) or "none") + ".",
+                    "Proportions have exact (Clopper-Pearson) confidence",
+                    "intervals. Contingency tables: Pearson",
+                    "chi-square without continuity correction; Fisher exact test (Freeman-Halton) for r x c",
+                    f"tables. Table 1 quartiles: {m.quantile_method} sample",
+                    "quantiles. Median follow-up by reverse",
+                    "Kaplan-Meier. All tests are two-sided.",
+                ]
+            ),
         ),
         (
             "Software",

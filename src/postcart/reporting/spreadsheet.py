@@ -52,6 +52,6 @@ def write_xlsx(path: Path, tables: list[ReportTable], targets: pd.DataFrame) -> 
     ws.append(list(targets.columns))
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    for rec in targets.astype(object).where(targets.notna(), None).itertuples(index=False):
-        ws.append(list(rec))
+    for values in targets.astype(object).where(targets.notna(), None).to_numpy().tolist():
+        ws.append(list(values))
     wb.save(path)

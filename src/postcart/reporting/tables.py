@@ -83,7 +83,8 @@ def table_flow(r: StudyResult) -> ReportTable:
 def table_characteristics(r: StudyResult) -> ReportTable:
     """Table 1: n (%) / median (range) and IQR, missing counts, test between groups."""
     c = r.characteristics
-    body, tests = c.body, c.tests.set_index("variable") if not c.tests.empty else c.tests
+    body = c.body
+    test_rows = {str(t["variable"]): t for t in c.tests.to_dict("records")} if not c.tests.empty else {}
     groups = list(c.groups)
     headers = [
         f"{'All' if g == 'overall' else g} (N = {n})" for g, n in zip(groups, c.group_sizes, strict=True)
@@ -98,9 +99,10 @@ def table_characteristics(r: StudyResult) -> ReportTable:
         if var.section != section:
             section = var.section
             rows.append({"row_type": "section", "label": section})
-        t = tests.loc[var.column] if var.column in tests.index else None
-        p = fmt_p(t["p"]) if t is not None and t["p"] is not None and t["p"] == t["p"] else DASH
-        test = str(t["test"]) if t is not None else ""
+        trow = test_rows.get(var.column)
+        p_val = None if trow is None else trow["p"]
+        p = fmt_p(float(p_val)) if p_val is not None and p_val == p_val else DASH
+        test = str(trow["test"]) if trow is not None else ""
         by_group = {g: sub[sub["group"] == g] for g in groups}
         if var.kind == "continuous":
             unit = f" ({var.unit})" if var.unit else ""
@@ -144,8 +146,10 @@ def table_characteristics(r: StudyResult) -> ReportTable:
                 mrow[f"c{i}"] = str(k)
             rows.append(mrow)
     notes = [
-        "Percentages are of patients with a known value; missing counts are shown where any value is missing.",
-        "Tests between products: Pearson chi-square without continuity correction when every expected count is"
+        "Percentages are of patients with a known value; missing counts are shown where any value is "
+        "missing.",
+        "Tests between products: Pearson chi-square without continuity correction when every expected "
+        "count is"
         " >= 5, else Fisher exact (Freeman-Halton r x c); Wilcoxon rank-sum for continuous variables.",
         f"Quartiles: {c.quantile_method} sample quantiles.",
     ]
@@ -169,7 +173,8 @@ def table_failure_timing(r: StudyResult) -> ReportTable:
     )
     b1, b2 = ft.boundaries_days
     notes = [
-        f"Timing groups in days from infusion (D0 = day 0): very early 0-{b1}, early {b1 + 1}-{b2}, late > {b2}.",
+        f"Timing groups in days from infusion (D0 = day 0): very early 0-{b1}, early {b1 + 1}-{b2}, "
+        f"late > {b2}.",
         "Time to failure is summarised by the sample median and range (not Kaplan-Meier).",
     ]
     return _table("failure_timing", f"Failure timing (N = {ft.n})", rows, ["n (%)"], notes)
@@ -276,8 +281,9 @@ def table_survival(r: StudyResult) -> ReportTable:
         rows += _surv_rows(a)
     conv = r.methods.conventions
     notes = [
-        f"Kaplan-Meier estimates; {conv['conf_type']} pointwise {int(round(100 * conv['conf_level']))}% CIs and"
-        " Brookmeyer-Crowley CIs for medians (months). NR: not reached. Log-rank test across the groups shown.",
+        f"Kaplan-Meier estimates; {conv['conf_type']} pointwise {int(round(100 * conv['conf_level']))}% "
+        "CIs and Brookmeyer-Crowley CIs for medians (months). NR: not reached. Log-rank test across the "
+        "groups shown.",
         "PFS-2 and OS-2 start at CAR-T failure; PFS, OS start at infusion; DOR at the first CR/PR.",
     ]
     return _table(

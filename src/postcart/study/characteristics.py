@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from postcart import stats
+from postcart.study import _stats
 from postcart.study._columns import as_float, as_label
 from postcart.study.results import CharacteristicsResult
 from postcart.study.spec import CharacteristicsAnalysis, Variable
@@ -39,10 +39,10 @@ def _categorical_test(counts: np.ndarray) -> tuple[str, float | None, int | None
         return "not tested (one level or group)", None, None, None
     expected = counts.sum(axis=1, keepdims=True) * counts.sum(axis=0, keepdims=True) / counts.sum()
     if (expected >= 5).all():
-        res = stats.chisq_test(counts, correct=False)
+        res = _stats.chisq_test(counts, correct=False)
         df = getattr(res, "df", None)
         return "chi-square", _stat(res), None if df is None else int(df), _p(res)
-    res = stats.fisher_exact(counts)
+    res = _stats.fisher_exact(counts)
     return "Fisher exact", None, None, _p(res)
 
 
@@ -51,9 +51,9 @@ def _continuous_test(samples: list[np.ndarray]) -> tuple[str, float | None, int 
     if len(samples) < 2:
         return "not tested (one group)", None, None, None
     if len(samples) == 2:
-        res = stats.wilcoxon_test(samples[0], samples[1])
+        res = _stats.wilcoxon_test(samples[0], samples[1])
         return "Wilcoxon rank-sum", _stat(res), None, _p(res)
-    res = stats.kruskal_wallis(*samples)
+    res = _stats.kruskal_wallis(*samples)
     df = getattr(res, "df", None)
     return "Kruskal-Wallis", _stat(res), None if df is None else int(df), _p(res)
 

@@ -231,7 +231,7 @@ TABLE1_VARIABLES: tuple[Variable, ...] = (
         "Histology",
         "categorical",
         _DEC,
-        ("DLBCL_NOS", "HGBL", "PMBL", "tFL", "transformed_other_indolent", "other"),
+        ("dlbcl_nos", "hgbl", "pmbl", "tfl", "transformed_other_indolent", "other"),
         ("DLBCL NOS", "HGBL", "PMBL", "Transformed FL", "Other transformed indolent", "Other"),
     ),
     Variable("prior_lines", "Prior lines of therapy", "continuous", _DEC),

@@ -156,7 +156,7 @@ def compute_targets(result: StudyResult) -> dict[str, TargetValue]:
     out["pop_no_response_data"] = _count(salv - ev, "flow/salvage")
     out["pop_responders_all"] = _count(notes.get("CAR-T responders (CR or PR) among infused", 0), "flow")
 
-    out["base_dlbcl_pct"] = _char(result, "histology", "DLBCL_NOS")
+    out["base_dlbcl_pct"] = _char(result, "histology", "dlbcl_nos")
     out["base_aaipi_2_3_pct"] = _char(result, "dec_aaipi_2_3")
     out["base_ecog_ge2_pct"] = _char(result, "dec_ecog_ge2")
     out["base_lines_gt3_pct"] = _char(result, "prior_lines_gt3")
