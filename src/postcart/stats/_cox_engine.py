@@ -43,21 +43,26 @@ class CoxSetup:
     X: FloatArray  # centred covariates, sorted rows
     means: FloatArray
     w: FloatArray
+    unit_weights: bool
     delta: FloatArray  # 1.0 for an event row
     lo: IntArray
     hi: IntArray
     has_entry: bool
+    efron: bool
     piece_starts: IntArray
-    piece_empty: NDArray[np.bool_]
     piece_hi: IntArray
     piece_event: NDArray[np.bool_]
     piece_lo_strat: IntArray  # grid offset of the piece's stratum (subtraction point w/o entry)
     ek: IntArray  # grid index of each event row (sorted rows), -1 for non-events
+    dead: IntArray  # sorted positions of the event rows
+    dead_k: IntArray  # their grid index
     wd: FloatArray  # summed death weights per grid point
     nd: FloatArray  # number of deaths per grid point
     lk: IntArray  # grid index of each l-term
     lf: FloatArray  # fraction f of each l-term
     lw: FloatArray  # weight of each l-term
+    lcounts: IntArray  # number of l-terms per grid point (d_k for Efron, 1 for Breslow)
+    lstarts: IntArray  # first l-term of each grid point
     wdx: FloatArray  # sum_i w_i delta_i x_i
     grid_time: FloatArray
     grid_stratum: IntArray
@@ -90,6 +95,23 @@ def _bincount(idx: IntArray, weights: FloatArray, size: int) -> FloatArray:
     return np.asarray(np.bincount(idx, weights=weights, minlength=size), dtype=np.float64)
 
 
+def _sort_rows(stop: FloatArray, event: NDArray[np.bool_], strata: IntArray) -> IntArray:
+    """Order by (stratum, stop, events first); the order inside a tie block is irrelevant."""
+    n = stop.size
+    if n == 0:
+        return np.zeros(0, dtype=np.intp)
+    tmin, tmax = float(stop.min()), float(stop.max())
+    n_strata = int(strata.max()) + 1
+    integer = tmax - tmin < 2**40 and bool(np.all(stop == np.floor(stop)))
+    if integer and (tmax - tmin + 1) * 2 * n_strata < 2**62:
+        key = ((strata.astype(np.int64) * int(tmax - tmin + 1)) + (stop - tmin).astype(np.int64)) * 2
+        key += (~event).astype(np.int64)
+        if int(key.max()) < 65536:
+            return np.argsort(key.astype(np.uint16), kind="stable").astype(np.intp)
+        return np.argsort(key).astype(np.intp)
+    return np.lexsort(((~event).astype(np.int8), stop, strata)).astype(np.intp)
+
+
 def build_setup(
     X: FloatArray,
     stop: FloatArray,
@@ -100,64 +122,63 @@ def build_setup(
     *,
     efron: bool,
 ) -> CoxSetup:
-    """Sort and index the data once (O(N log N)); see the module docstring."""
+    """Sort and index the data once (one sort, then linear passes); see the module docstring."""
     n, p = X.shape
     n_strata = int(strata.max()) + 1 if n else 1
-    # grid of distinct (stratum, event time)
-    es = strata[event]
-    et = stop[event]
-    o = np.lexsort((et, es))
-    es, et = es[o], et[o]
-    first = np.ones(es.size, dtype=bool)
-    if es.size > 1:
-        first[1:] = (es[1:] != es[:-1]) | (et[1:] != et[:-1])
-    grid_s = es[first].astype(np.intp)
-    grid_t = et[first]
-    K = int(grid_t.size)
-    # composite integer keys: stratum * (U + 1) + (number of distinct grid times <= t)
-    ut = np.unique(grid_t)
-    base = ut.size + 1
-    gkey = grid_s.astype(np.int64) * base + (np.searchsorted(ut, grid_t, side="right"))
-    skey = strata.astype(np.int64) * base + np.searchsorted(ut, stop, side="right")
-    hi = np.searchsorted(gkey, skey, side="right").astype(np.intp)
-    strat_off = np.searchsorted(grid_s, np.arange(n_strata), side="left").astype(np.intp)
-    if start is not None:
-        bkey = strata.astype(np.int64) * base + np.searchsorted(ut, start, side="right")
-        lo = np.searchsorted(gkey, bkey, side="right").astype(np.intp)
-    else:
-        lo = strat_off[strata]
-    # sort rows by (hi, stratum, event first)
-    skey2 = (hi.astype(np.int64) * n_strata + strata) * 2 + (~event).astype(np.int64)
-    if skey2.size and int(skey2.max()) < 65536:
-        order = np.argsort(skey2.astype(np.uint16), kind="stable")
-    else:
-        order = np.argsort(skey2, kind="stable")
-    order = order.astype(np.intp)
-    Xs = X[order]
-    means = Xs.mean(axis=0) if n else np.zeros(p)
-    Xs = Xs - means
-    ws = weights[order]
-    ev = event[order]
-    his = hi[order]
-    los = lo[order]
-    sts = strata[order]
-    key_sorted = skey2[order]
+    order = _sort_rows(stop, event, strata)
+    ts = np.take(stop, order)
+    ss = np.take(strata, order).astype(np.intp)
+    ev = np.take(event, order)
+    # dense rank of (stratum, stop) in sorted order
     change = np.ones(n, dtype=bool)
     if n > 1:
-        change[1:] = key_sorted[1:] != key_sorted[:-1]
-    piece_starts = np.flatnonzero(change).astype(np.intp)
+        change[1:] = (ts[1:] != ts[:-1]) | (ss[1:] != ss[:-1])
+    rank = np.cumsum(change) - 1
+    # grid: distinct (stratum, time) among the events
+    er = rank[ev]
+    gfirst = np.ones(er.size, dtype=bool)
+    if er.size > 1:
+        gfirst[1:] = er[1:] != er[:-1]
+    grid_rank = er[gfirst]
+    dead = np.flatnonzero(ev).astype(np.intp)
+    grid_t = ts[dead[gfirst]]
+    grid_s = ss[dead[gfirst]]
+    K = int(grid_rank.size)
+    his = np.searchsorted(grid_rank, rank, side="right").astype(np.intp)
+    strat_off = np.searchsorted(grid_s, np.arange(n_strata), side="left").astype(np.intp)
+    if start is not None:
+        # rows at risk at grid points with time > start, in their own stratum
+        sts = np.take(start, order)
+        lo_local = np.empty(n, dtype=np.intp)
+        for sidx in range(n_strata):
+            a, b = strat_off[sidx], (strat_off[sidx + 1] if sidx + 1 < n_strata else K)
+            rows = ss == sidx
+            lo_local[rows] = a + np.searchsorted(grid_t[a:b], sts[rows], side="right")
+        los = lo_local
+    else:
+        los = strat_off[ss]
+    Xs = np.take(X, order, axis=0)
+    means = Xs.mean(axis=0) if n else np.zeros(p)
+    Xs -= means
+    ws = np.take(weights, order)
+    unit = bool(np.all(ws == 1.0))
+    pchange = np.ones(n, dtype=bool)
+    if n > 1:
+        pchange[1:] = (his[1:] != his[:-1]) | (ev[1:] != ev[:-1]) | (ss[1:] != ss[:-1])
+    piece_starts = np.flatnonzero(pchange).astype(np.intp)
     piece_hi = his[piece_starts]
     piece_event = ev[piece_starts]
-    piece_lo_strat = strat_off[sts[piece_starts]]
-    piece_empty = np.zeros(piece_starts.size, dtype=bool)  # pieces are never empty here
-    ek = np.where(ev, his - 1, -1).astype(np.intp)
+    piece_lo_strat = strat_off[ss[piece_starts]]
+    dead_k = (his[dead] - 1).astype(np.intp)
+    ek = np.full(n, -1, dtype=np.intp)
+    ek[dead] = dead_k
     delta = ev.astype(np.float64)
-    wd = np.bincount(ek[ev], weights=ws[ev], minlength=K).astype(np.float64)
-    nd = np.bincount(ek[ev], minlength=K).astype(np.float64)
+    wd = _bincount(dead_k, ws[dead], K)
+    nd = np.bincount(dead_k, minlength=K).astype(np.float64)
     if efron:
         counts = nd.astype(np.intp)
         lk = np.repeat(np.arange(K, dtype=np.intp), counts)
-        starts = np.cumsum(counts) - counts
+        starts = (np.cumsum(counts) - counts).astype(np.intp)
         ell = np.arange(lk.size, dtype=np.float64) - np.repeat(starts, counts)
         lf = ell / nd[lk]
         lw = (wd / np.where(nd > 0, nd, 1.0))[lk]
@@ -165,7 +186,9 @@ def build_setup(
         lk = np.arange(K, dtype=np.intp)
         lf = np.zeros(K)
         lw = wd.copy()
-    wdx = (ws * delta) @ Xs
+        counts = np.ones(K, dtype=np.intp)
+        starts = np.arange(K, dtype=np.intp)
+    wdx = np.take(ws, dead) @ np.take(Xs, dead, axis=0)
     return CoxSetup(
         n=n,
         p=p,
@@ -174,21 +197,26 @@ def build_setup(
         X=Xs,
         means=means,
         w=ws,
+        unit_weights=unit,
         delta=delta,
         lo=los,
         hi=his,
         has_entry=start is not None,
+        efron=efron,
         piece_starts=piece_starts,
-        piece_empty=piece_empty,
         piece_hi=piece_hi,
         piece_event=piece_event,
         piece_lo_strat=piece_lo_strat,
         ek=ek,
+        dead=dead,
+        dead_k=dead_k,
         wd=wd,
         nd=nd,
         lk=lk,
         lf=lf,
         lw=lw,
+        lcounts=counts,
+        lstarts=starts,
         wdx=wdx,
         grid_time=grid_t,
         grid_stratum=grid_s,
@@ -196,17 +224,17 @@ def build_setup(
 
 
 def risk_sums(
-    s: CoxSetup, r: FloatArray, cols: FloatArray
+    s: CoxSetup, r: FloatArray, cols: FloatArray, *, deaths: bool = True
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Risk-set sums ``S0, S1`` and death sums ``E0, E1`` of ``r`` and ``r * cols`` on the grid."""
     K = s.K
     q = cols.shape[1]
-    M = np.empty((s.n, q + 1))
-    M[:, 0] = r
-    np.multiply(cols, r[:, None], out=M[:, 1:])
     if s.n == 0:
         z = np.zeros((K, q))
         return np.zeros(K), z, np.zeros(K), z.copy()
+    M = np.empty((s.n, q + 1))
+    M[:, 0] = r
+    np.multiply(cols, r[:, None], out=M[:, 1:])
     pieces = np.add.reduceat(M, s.piece_starts, axis=0)
     diff = np.zeros((K + 1, q + 1))
     np.add.at(diff, s.piece_hi, pieces)
@@ -218,7 +246,7 @@ def risk_sums(
     S = _revcumsum(diff)[1:]
     E = np.zeros((K, q + 1))
     pe = s.piece_event
-    if pe.any():
+    if deaths and pe.any():
         np.add.at(E, s.piece_hi[pe] - 1, pieces[pe])
     return S[:, 0], S[:, 1:], E[:, 0], E[:, 1:]
 
@@ -227,29 +255,45 @@ def evaluate(s: CoxSetup, beta: FloatArray, *, info: bool = True) -> CoxEval:
     """Log partial likelihood, score and information at ``beta`` (centred covariates)."""
     K, p = s.K, s.p
     eta = s.X @ beta
-    r = s.w * np.exp(eta)
-    S0, S1, E0, E1 = risk_sums(s, r, s.X)
-    den = S0[s.lk] - s.lf * E0[s.lk]
+    r = np.exp(eta)
+    if not s.unit_weights:
+        r *= s.w
+    S0, S1, E0, E1 = risk_sums(s, r, s.X, deaths=s.efron)
+    if s.efron:
+        den = np.repeat(S0, s.lcounts) - s.lf * np.repeat(E0, s.lcounts)
+    else:
+        den = S0
     inv = s.lw / den
-    loglik = float(np.dot(s.w * s.delta, eta) - np.dot(s.lw, np.log(den)))
-    alpha = _bincount(s.lk, inv, K)
-    beta_f = _bincount(s.lk, inv * s.lf, K)
-    score = s.wdx - (alpha @ S1 - beta_f @ E1)
+    evsum = float(np.sum(eta[s.dead])) if s.unit_weights else float(s.w[s.dead] @ eta[s.dead])
+    loglik = evsum - float(np.dot(s.lw, np.log(den)))
     inv2 = inv / den
-    gamma = _bincount(s.lk, inv2, K)
-    zeta = _bincount(s.lk, inv2 * s.lf, K)
-    theta = _bincount(s.lk, inv2 * s.lf * s.lf, K)
+    if s.efron:
+        st = s.lstarts
+        invf = inv * s.lf
+        inv2f = inv2 * s.lf
+        alpha = np.add.reduceat(inv, st) if K else np.zeros(0)
+        beta_f = np.add.reduceat(invf, st) if K else np.zeros(0)
+        gamma = np.add.reduceat(inv2, st) if K else np.zeros(0)
+        zeta = np.add.reduceat(inv2f, st) if K else np.zeros(0)
+        theta = np.add.reduceat(inv2f * s.lf, st) if K else np.zeros(0)
+    else:
+        alpha, gamma = inv, inv2
+        beta_f = zeta = theta = np.zeros(K)
+    score = s.wdx - (alpha @ S1 - beta_f @ E1)
     if info:
         ca = np.concatenate(([0.0], np.cumsum(alpha)))
-        v = ca[s.hi] - ca[s.lo]
-        dead = s.ek >= 0
-        v[dead] -= beta_f[s.ek[dead]]
+        v = np.take(ca, s.hi)
+        v -= np.take(ca, s.lo)
+        if s.efron:
+            v[s.dead] -= beta_f[s.dead_k]
         v *= r
-        imat = s.X.T @ (s.X * v[:, None])
+        y = s.X * np.sqrt(v)[:, None]
+        imat = y.T @ y
         imat -= S1.T @ (S1 * gamma[:, None])
-        cross = S1.T @ (E1 * zeta[:, None])
-        imat += cross + cross.T
-        imat -= E1.T @ (E1 * theta[:, None])
+        if s.efron:
+            cross = S1.T @ (E1 * zeta[:, None])
+            imat += cross + cross.T
+            imat -= E1.T @ (E1 * theta[:, None])
         imat = 0.5 * (imat + imat.T)
     else:
         imat = np.zeros((p, p))
