@@ -23,6 +23,20 @@ from postcart.stats.concordance import ConcordanceResult, concordance_index
 from postcart.stats.cox import CoxResult, CoxTerm, cox_ph
 from postcart.stats.design import ModelMatrix, model_matrix
 
+# -- competing risks, contingency tables, proportions, rank tests (competing.py, contingency.py,
+#    proportions.py, ranks.py) --
+from postcart.stats.competing import (
+    CumulativeIncidenceAtTimes,
+    CumulativeIncidenceResult,
+    GrayTestResult,
+    cumulative_incidence,
+    cumulative_incidence_by_group,
+    gray_test,
+)
+from postcart.stats.contingency import ChiSquareResult, FisherExactResult, chisq_test, fisher_exact
+from postcart.stats.proportions import ProportionCI, proportion_ci
+from postcart.stats.ranks import KruskalWallisResult, WilcoxonResult, kruskal_wallis, wilcoxon_test
+
 __all__ = [
     "Conventions",
     "resolve_conventions",
@@ -48,4 +62,21 @@ __all__ = [
     "concordance_index",
     "cox_ph",
     "model_matrix",
+    # -- competing risks, contingency tables, proportions, rank tests --
+    "ChiSquareResult",
+    "CumulativeIncidenceAtTimes",
+    "CumulativeIncidenceResult",
+    "FisherExactResult",
+    "GrayTestResult",
+    "KruskalWallisResult",
+    "ProportionCI",
+    "WilcoxonResult",
+    "chisq_test",
+    "cumulative_incidence",
+    "cumulative_incidence_by_group",
+    "fisher_exact",
+    "gray_test",
+    "kruskal_wallis",
+    "proportion_ci",
+    "wilcoxon_test",
 ]
