@@ -322,7 +322,7 @@ def render_text(analysis: SurvivalFileAnalysis) -> str:
         for name, key in (
             ("Likelihood ratio", "lr_test"),
             ("Wald", "wald_test"),
-            ("Score (log-rank)", "score_test"),
+            ("Score", "score_test"),
         ):
             t = cx[key]
             lines.append(f"{name} test: chisq = {_f(t['chisq'], 6)}, df = {t['df']}, p = {_p(t['p'])}")
