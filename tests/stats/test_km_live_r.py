@@ -8,7 +8,8 @@ What the JSON fixtures do not hold is computed here by R, in one Rscript run per
 * case weights: integer weights (``survfit`` default) and non-integer weights with
   ``robust = FALSE`` (Greenwood on weighted counts);
 * the test for trend, stratified, from R's own ``survdiff`` U and V: (c'U)^2 / (c'Vc);
-* pairwise two-group ``survdiff`` on subsets.
+* pairwise two-group ``survdiff`` on subsets;
+* near-tied floating times, merged by R's ``aeqSurv`` (``timefix = TRUE``).
 
 Tolerance 1e-10 relative. Numbers travel as ``%.17g`` text (exact round trip).
 """
@@ -72,6 +73,12 @@ for (rho in c(0, 1)) {
   U <- rowSums(sd$obs - sd$exp); sc <- c(1, 2, 3, 4)
   out(paste("trend", rho), c((sum(sc * U))^2 / as.numeric(t(sc) %*% sd$var %*% sc), U))
 }
+tt <- c(1/3, 1 - 2/3, 0.5, 0.5 + 1e-12, 2, 3 + 1e-10, 3, lung$time[1:40] / 365.25)
+ss <- c(1, 1, 0, 1, 1, 1, 0, lung$status[1:40])
+gg <- rep(c("a", "b"), length.out = length(tt))
+f <- survfit(Surv(tt, ss) ~ 1)
+out("aeq time", f$time); out("aeq nrisk", f$n.risk); out("aeq surv", f$surv)
+out("aeq chisq", survdiff(Surv(tt, ss) ~ gg)$chisq)
 lv <- levels(vet$celltype)
 for (i in 1:3) for (j in (i + 1):4) {
   sub <- vet[vet$celltype %in% lv[c(i, j)], ]
@@ -206,3 +213,15 @@ def test_pairwise_logrank_matches_live_r_survdiff_on_subsets(r_out: dict[str, np
     for res in pairs:
         a, b = res.groups
         assert res.chisq == pytest.approx(r_out[f"pair {a} {b}"][0], rel=RTOL)
+
+
+def test_near_tied_float_times_are_merged_as_r_aeqsurv(r_out: dict[str, np.ndarray]) -> None:
+    lung = _data("lung")
+    tt = np.concatenate([[1 / 3, 1 - 2 / 3, 0.5, 0.5 + 1e-12, 2, 3 + 1e-10, 3], lung["time"][:40] / 365.25])
+    ss = np.concatenate([[1, 1, 0, 1, 1, 1, 0], lung["status"][:40]])
+    fit = kaplan_meier(tt, ss, profile="r")
+    np.testing.assert_array_equal(fit.time, r_out["aeq time"])
+    np.testing.assert_array_equal(fit.n_risk, r_out["aeq nrisk"])
+    np.testing.assert_allclose(fit.survival, r_out["aeq surv"], rtol=RTOL)
+    gg = np.resize(["a", "b"], tt.size)
+    assert logrank_test(tt, ss, gg).chisq == pytest.approx(r_out["aeq chisq"][0], rel=RTOL)

@@ -165,7 +165,9 @@ def time_codes(time: FloatArray, n_cells: int = 1) -> tuple[IntArray, FloatArray
     """Codes into a grid of candidate times, so that ``grid[codes] == time``.
 
     Integral times with a moderate range use the grid ``tmin, tmin + 1, ..., tmax`` (no sort,
-    O(N)); otherwise the grid is ``np.unique(time)``. Grid points may be unused (zero counts).
+    O(N)); otherwise the grid is ``np.unique(time)``, with near-ties merged as R's ``aeqSurv``
+    (``timefix = TRUE``): each run of times closer than sqrt(eps) becomes its first value.
+    Grid points may be unused (zero counts).
     ``n_cells`` is the number of (stratum x group) cells that will share the grid.
     """
     n = time.shape[0]
@@ -181,7 +183,17 @@ def time_codes(time: FloatArray, n_cells: int = 1) -> tuple[IntArray, FloatArray
             grid = np.arange(int(span) + 1, dtype=np.float64) + tmin
             return codes, grid
     grid, inv = np.unique(time, return_inverse=True)
-    return inv.astype(np.intp).reshape(-1), grid
+    codes_u = inv.astype(np.intp).reshape(-1)
+    if grid.size > 1:
+        # R's aeqSurv (survfit/survdiff/coxph timefix = TRUE): times closer than sqrt(eps),
+        # absolutely or relative to the mean |time|, are the same time (e.g. days / 365.25).
+        dy = np.diff(grid)
+        tied = (dy <= QUANTILE_TOL) | (dy / np.mean(np.abs(grid)) <= QUANTILE_TOL)
+        if tied.any():
+            start = np.concatenate(([True], ~tied))
+            run = np.cumsum(start) - 1
+            return run[codes_u], grid[start]
+    return codes_u, grid
 
 
 def cells_fit(n_cells: int, n_grid: int) -> bool:
