@@ -22,6 +22,7 @@ from postcart.stats.results import QuantileEstimate, RMSTResult, SurvivalAtTimes
 from postcart.stats.concordance import ConcordanceResult, concordance_index
 from postcart.stats.cox import CoxResult, CoxTerm, cox_ph
 from postcart.stats.design import ModelMatrix, model_matrix
+from postcart.stats.zph import ZphResult, cox_zph
 
 # -- competing risks, contingency tables, proportions, rank tests (competing.py, contingency.py,
 #    proportions.py, ranks.py) --
