@@ -299,3 +299,11 @@ def test_quantile_and_rmst_reject_bad_arguments() -> None:
         fit.rmst(-1)
     with pytest.raises(KeyError, match="no group 'z'"):
         kaplan_meier_by_group(HAND_T, HAND_E, ["a", "b"] * 3)["z"]
+
+
+def test_results_are_immutable() -> None:
+    fit = kaplan_meier(HAND_T, HAND_E)
+    with pytest.raises(AttributeError):
+        fit.n = 3  # type: ignore[misc]
+    with pytest.raises(ValueError, match="read-only"):
+        fit.survival[0] = 0.5

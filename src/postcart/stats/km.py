@@ -479,6 +479,8 @@ def _build(
         med = _quantile_r(t, surv, low, high, 0.5)
     else:
         med = _quantile_sas(t, d, surv, std_err, 0.5, conv.conf_type, z)
+    for arr in (t, n_risk, d, n_censor, surv, std_err, se_ch, low, high):
+        arr.flags.writeable = False  # results are immutable
     return KaplanMeierResult(
         time=t,
         n_risk=n_risk,

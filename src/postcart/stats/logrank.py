@@ -252,6 +252,8 @@ def logrank_test(
             except np.linalg.LinAlgError:
                 chisq = float(u[kk] @ np.linalg.pinv(vv) @ u[kk])
     p = float(chi2.sf(chisq, df)) if df > 0 else float("nan")
+    for arr in (n_g, observed, expected, u, variance):
+        arr.flags.writeable = False  # results are immutable
     return LogRankResult(
         test=_test_name(weights, rho, gamma, sc is not None),
         chisq=float(chisq),
