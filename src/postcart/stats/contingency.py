@@ -82,7 +82,7 @@ class ChiSquareResult:
     ----------
     chisq, df, p : statistic, degrees of freedom ``(r-1)(c-1)``, upper-tail p-value.
     correct : bool
-        True when Yates' continuity correction was applied (2 x 2 and ``correct=True``).
+        True when Yates' continuity correction was applied (2 x 2, ``correct=True`` and O != E).
     method : str
         ``"Pearson's chi-squared test"`` (``" with Yates' continuity correction"``).
     observed, expected, residuals : ndarray (r, c)
@@ -154,9 +154,9 @@ def chisq_test(table: ArrayLike, *, correct: bool = False) -> ChiSquareResult:
             raise StatsError(f"table {name} {zero[0]} has only zero counts: the expected counts are 0")
     n = float(x.sum())
     e = np.outer(rs, cs) / n
-    applied = bool(correct and x.shape == (2, 2))
     dev = np.abs(x - e)
-    yates = min(0.5, float(dev.min())) if applied else 0.0
+    yates = min(0.5, float(dev.min())) if correct and x.shape == (2, 2) else 0.0
+    applied = yates > 0.0  # as R: a table at independence (|O - E| = 0) is not "corrected"
     stat = float(np.sum((dev - yates) ** 2 / e))
     df = (x.shape[0] - 1) * (x.shape[1] - 1)
     method = "Pearson's chi-squared test" + (" with Yates' continuity correction" if applied else "")
