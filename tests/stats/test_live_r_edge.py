@@ -205,10 +205,7 @@ COX_CASES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("name", "ties"), COX_CASES)
-def test_cox_matches_live_r_coxph_on_edge_case(name: str, ties: str, live: dict[str, Any]) -> None:
-    frame, r = live[name]
-    theirs = r["cox"][ties]
+def _check_cox(frame: pd.DataFrame, theirs: dict[str, Any], ties: str, where: str, *, strata: bool) -> None:
     assert "error" not in theirs, theirs
     names = [c for c in ("x1", "x2") if c in frame]
     res = stats.cox_ph(
@@ -217,9 +214,10 @@ def test_cox_matches_live_r_coxph_on_edge_case(name: str, ties: str, live: dict[
         frame["status"].to_numpy(bool),
         names=names,
         entry=frame["entry"].to_numpy(float) if "entry" in frame else None,
+        strata=frame["group"].to_numpy(str) if strata else None,
         ties=ties,
     )
-    w = f"{name} {ties}"
+    w = f"{where} {ties}"
     close([t.coef for t in res.terms], theirs["coef"], COX_RTOL, f"{w} coef")
     close([t.se for t in res.terms], theirs["se"], COX_RTOL, f"{w} se")
     close([res.loglik_null, res.loglik], theirs["loglik"], COX_RTOL, f"{w} loglik")
@@ -228,6 +226,21 @@ def test_cox_matches_live_r_coxph_on_edge_case(name: str, ties: str, live: dict[
     close(res.lr_test.chisq, theirs["lr"], COX_RTOL, f"{w} lr")
     close(res.concordance, theirs["concordance"], COX_RTOL, f"{w} concordance")
     close(res.concordance_se, theirs["concordance_se"], COX_RTOL, f"{w} concordance se")
+
+
+@pytest.mark.parametrize(("name", "ties"), COX_CASES)
+def test_cox_matches_live_r_coxph_on_edge_case(name: str, ties: str, live: dict[str, Any]) -> None:
+    frame, r = live[name]
+    _check_cox(frame, r["cox"][ties], ties, name, strata=False)
+
+
+@pytest.mark.parametrize(("name", "ties"), [(n, t) for n, t in COX_CASES if "group" in make_cases()[n]])
+def test_stratified_cox_matches_live_r_coxph_strata_on_edge_case(
+    name: str, ties: str, live: dict[str, Any]
+) -> None:
+    """``coxph(... + strata(group))``: risk sets, C and its SE within strata."""
+    frame, r = live[name]
+    _check_cox(frame, r["cox_strata"][ties], ties, f"{name} strata", strata=True)
 
 
 GROUP_CASES = [

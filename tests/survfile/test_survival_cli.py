@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -459,3 +461,14 @@ def test_km_and_cox_use_their_own_rows_when_covariates_are_missing() -> None:
     assert out["km"][0]["n"] == 228
     assert (out["cox"]["n"], out["cox"]["n_dropped"]) == (214, 14)
     assert np.isfinite(out["cox"]["loglik"])
+
+
+def test_installed_command_prints_the_same_json_as_in_process() -> None:
+    exe = Path(sys.executable).parent / "postcart"
+    assert exe.exists(), f"{exe} missing: install the package (scripts/setup.sh)"
+    args = km_args("toy_edge", "log-log") + ("--covariates", "x,group", "--reference", "group=A")
+    proc = subprocess.run(
+        [str(exe), "survival", *args, "--format", "json"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == run(*args)

@@ -13,6 +13,7 @@
 #       {coef, se, loglik (null, fit), score (fit$score), wald (fit$wald.test, unrounded), lr,
 #       concordance, concordance_se}
 #       ("error" holds the message when R fails, "warning" R's warnings).
+#   cox_strata.breslow / cox_strata.efron: the same with + strata(group).
 #   cox_group.breslow / cox_group.efron: the same with ~ group (a factor, levels sorted, the
 #       first is the reference), when there are >= 2 groups and events.
 # Only base R and survival: the JSON writer is the small function below.
@@ -99,6 +100,11 @@ for (csv in list.files(dir, pattern = "\\.csv$", full.names = TRUE)) {
   if (length(covs) > 0 && nrow(d) > 1) {
     out$cox <- list(breslow = cox_block(d, has_entry, covs, "breslow"),
                     efron = cox_block(d, has_entry, covs, "efron"))
+  }
+  if (length(covs) > 0 && "group" %in% names(d) && nrow(d) > 1) {
+    out$cox_strata <- list(
+      breslow = cox_block(d, has_entry, c(covs, "strata(group)"), "breslow"),
+      efron = cox_block(d, has_entry, c(covs, "strata(group)"), "efron"))
   }
   if ("group" %in% names(d) && length(unique(d$group)) > 1 && sum(d$status) > 0) {
     out$cox_group <- list(breslow = cox_block(d, has_entry, "group", "breslow"),
