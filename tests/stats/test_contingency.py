@@ -121,7 +121,7 @@ def _brute_force_fisher(table: np.ndarray) -> float:
     obs = log_p(table)
     r, c = table.shape
     total = 0.0
-    free = [range(0, min(rows[i], cols[j]) + 1) for i in range(r - 1) for j in range(c - 1)]
+    free = [range(min(rows[i], cols[j]) + 1) for i in range(r - 1) for j in range(c - 1)]
     for cells in itertools.product(*free):
         t = np.zeros((r, c), dtype=int)
         t[: r - 1, : c - 1] = np.array(cells).reshape(r - 1, c - 1)
