@@ -22,7 +22,9 @@ pytestmark = [pytest.mark.needs_r, pytest.mark.reference("live R survival + cmpr
 R_CODE = r"""
 suppressMessages({library(survival); library(cmprsk)})
 args <- commandArgs(trailingOnly = TRUE)
-out <- function(key, x) cat(key, "|", paste(ifelse(is.na(x), "NA", sprintf("%.17g", x)), collapse = " "), "\n", sep = "")
+out <- function(key, x) {
+  cat(key, "|", paste(ifelse(is.na(x), "NA", sprintf("%.17g", x)), collapse = " "), "\n", sep = "")
+}
 for (f in args) {
   d <- read.csv(f); nm <- sub("\\.csv$", "", basename(f))
   k <- max(d$cause)

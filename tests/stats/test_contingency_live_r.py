@@ -21,7 +21,9 @@ RTOL = 1e-10
 R_CODE = r"""
 args <- commandArgs(trailingOnly = TRUE)
 lines <- readLines(args[1])
-out <- function(key, x) cat(key, "|", paste(ifelse(is.na(x), "NA", sprintf("%.17g", x)), collapse = " "), "\n", sep = "")
+out <- function(key, x) {
+  cat(key, "|", paste(ifelse(is.na(x), "NA", sprintf("%.17g", x)), collapse = " "), "\n", sep = "")
+}
 for (ln in lines) {
   parts <- strsplit(ln, "|", fixed = TRUE)[[1]]
   key <- parts[1]; kind <- parts[2]
@@ -38,7 +40,8 @@ for (ln in lines) {
     w <- suppressWarnings(wilcox.test(x, y)); k <- kruskal.test(list(x, y))
     out(key, c(w$statistic, w$p.value, k$statistic, k$p.value))
   } else if (kind == "prop") {
-    b <- binom.test(v[1], v[2])$conf.int; p <- suppressWarnings(prop.test(v[1], v[2], correct = FALSE))$conf.int
+    b <- binom.test(v[1], v[2])$conf.int
+    p <- suppressWarnings(prop.test(v[1], v[2], correct = FALSE))$conf.int
     out(key, c(b, p))
   }
 }
