@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from postcart.endpoints.config import EndpointConfig
@@ -44,6 +45,7 @@ class Prepared:
     """Registry frames after the cut-off and the partial-date rule (dates are whole days)."""
 
     cutoff: pd.Timestamp | None
+    ids: pd.Index  # registry patient ids; elsewhere patient_id is the position in ids
     patients: pd.DataFrame  # index patient_id
     infusions: pd.DataFrame  # index patient_id; d0
     n_infused_after_cutoff: int
@@ -56,15 +58,39 @@ class Prepared:
     vital: pd.DataFrame  # index patient_id; last_contact_date, death_date, death_cause
 
 
-def _unique_index(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+def _encode(frame: pd.DataFrame, ids: pd.Index, columns: list[str] | None = None) -> pd.DataFrame:
+    """Keep rows of registered patients, with ``patient_id`` replaced by its position in ``ids``."""
+    codes = ids.get_indexer(pd.Index(frame["patient_id"]))
+    keep = codes >= 0
+    out = (frame if columns is None else frame[columns]).loc[keep].copy()
+    out["patient_id"] = codes[keep].astype(np.int64)
+    return out
+
+
+def _unique_index(frame: pd.DataFrame, table: str, ids: pd.Index | None = None) -> pd.DataFrame:
     dup = frame["patient_id"].duplicated(keep=False)
     if dup.any():
-        ids = sorted(frame.loc[dup, "patient_id"].astype(str).unique())[:5]
+        dup_ids = frame.loc[dup.to_numpy(), "patient_id"].to_numpy()
+        names = dup_ids if ids is None else ids[dup_ids]
+        shown = sorted({str(x) for x in names})[:5]
         raise EndpointError(
-            f"table {table!r} must hold one row per patient, but patients {ids} have several "
+            f"table {table!r} must hold one row per patient, but patients {shown} have several "
             "[rule: one_per_patient]"
         )
     return frame.set_index("patient_id")
+
+
+def _check_components(lines: pd.DataFrame, ids: pd.Index, config: EndpointConfig) -> None:
+    exploded = lines["components"].explode()
+    known = exploded.isin(list(config.component_groups)) | exploded.isna()
+    if not known.all():
+        pos = int(np.flatnonzero(~known.to_numpy())[0])
+        rec = lines.loc[exploded.index[pos]]
+        raise EndpointError(
+            f"table 'treatment_lines': patient {ids[int(rec['patient_id'])]!r}, line "
+            f"{rec['line_number']}, field 'components': {exploded.iloc[pos]!r} has no group in "
+            "EndpointConfig.component_groups [rule: component_mapping]"
+        )
 
 
 def _drop_after(
@@ -72,7 +98,9 @@ def _drop_after(
 ) -> pd.DataFrame:
     late = after_cutoff(frame[column], cutoff)
     notes.add("after_cutoff", key, int(late.sum()))
-    return frame.loc[~late.to_numpy()]
+    if not late.any():
+        return frame
+    return frame.loc[~late.to_numpy()].copy()
 
 
 def prepare(
@@ -81,7 +109,9 @@ def prepare(
     """Apply the cut-off and the partial-date rule (see the module docstring)."""
     pts = _drop_after(tables.patients, "registration_date", "patients.registration_date", cutoff, notes)
     pts = _unique_index(pts, "patients")
-    pts = pts.copy()
+    ids = pts.index
+    pts = pts.reset_index(drop=True)
+    pts.index = pd.RangeIndex(len(pts), name="patient_id")
     for col in ("registration_date", "decision_date"):
         pts[col] = impute_dates(
             pts[col],
@@ -92,13 +122,13 @@ def prepare(
             cutoff=cutoff,
         )
     registered = pts.index
+    # From here on, patient_id is the patient's position in ``ids`` (int64): fast joins at scale.
 
-    inf = tables.infusions
-    inf = inf.loc[inf["patient_id"].isin(registered).to_numpy()]
+    inf = _encode(tables.infusions, ids)
     late = after_cutoff(inf["infusion_date"], cutoff)
     n_late = int(late.sum())
     notes.add("after_cutoff", "infusions.infusion_date", n_late)
-    inf = _unique_index(inf.loc[~late.to_numpy()], "infusions").copy()
+    inf = _unique_index(inf.loc[~late.to_numpy()], "infusions", ids)
     decision = pts["decision_date"].reindex(inf.index)
     inf["lymphodepletion_date"] = impute_dates(
         inf["lymphodepletion_date"],
@@ -123,20 +153,24 @@ def prepare(
     post_anchor = d0.reindex(registered)
     post_anchor = post_anchor.where(post_anchor.notna(), pts["decision_date"])
 
-    def post_d0(frame: pd.DataFrame, table: str, column: str, *, drop_before: bool) -> pd.DataFrame:
-        frame = frame.loc[frame["patient_id"].isin(registered).to_numpy()]
-        frame = _drop_after(frame, column, f"{table}.{column}", cutoff, notes).copy()
+    anchor_arr = post_anchor.to_numpy(dtype="datetime64[ns]")
+    d0_arr = d0.reindex(registered).to_numpy(dtype="datetime64[ns]")
+
+    def post_d0(
+        frame: pd.DataFrame, table: str, column: str, *, drop_before: bool, columns: list[str] | None = None
+    ) -> pd.DataFrame:
+        frame = _drop_after(_encode(frame, ids, columns), column, f"{table}.{column}", cutoff, notes)
         frame[column] = impute_dates(
             frame[column],
             frame[f"{column}_precision"],
             field_name=f"{table}.{column}",
             config=config,
             notes=notes,
-            anchor=pd.Series(post_anchor.reindex(frame["patient_id"]).to_numpy(), index=frame.index),
+            anchor=pd.Series(anchor_arr[frame["patient_id"].to_numpy()], index=frame.index),
             cutoff=cutoff,
         )
         if drop_before:
-            pd0 = pd.Series(d0.reindex(frame["patient_id"]).to_numpy(), index=frame.index)
+            pd0 = pd.Series(d0_arr[frame["patient_id"].to_numpy()], index=frame.index)
             no_inf = pd0.isna()
             notes.add("other", f"{table}_of_patients_not_infused_ignored", int(no_inf.sum()))
             before = (frame[column] < pd0).fillna(False).astype(bool)
@@ -144,13 +178,20 @@ def prepare(
             frame = frame.loc[~(no_inf | before).to_numpy()]
         return frame
 
-    ass = post_d0(tables.assessments, "assessments", "assessment_date", drop_before=True)
+    ass = post_d0(
+        tables.assessments,
+        "assessments",
+        "assessment_date",
+        drop_before=True,
+        columns=["patient_id", "visit", "assessment_date", "assessment_date_precision", "response"],
+    )
     ass = ass.rename(columns={"assessment_date": "date"})[["patient_id", "visit", "date", "response"]]
     ev = post_d0(tables.disease_events, "disease_events", "event_date", drop_before=True)
     ev = ev.rename(columns={"event_date": "date"})[
         ["patient_id", "date", "event_type", "next_treatment", "biopsy"]
     ]
     lines = post_d0(tables.treatment_lines, "treatment_lines", "start_date", drop_before=False)
+    _check_components(lines, ids, config)
     line_anchor = lines["start_date"]
     lines["end_date"] = impute_dates(
         lines["end_date"],
@@ -173,8 +214,7 @@ def prepare(
         cutoff=cutoff,
     )
 
-    vit = tables.vital_status
-    vit = _unique_index(vit.loc[vit["patient_id"].isin(registered).to_numpy()], "vital_status").copy()
+    vit = _unique_index(_encode(tables.vital_status, ids), "vital_status", ids)
     v_anchor = post_anchor.reindex(vit.index)
     death_late = after_cutoff(vit["death_date"], cutoff)
     notes.add("after_cutoff", "vital_status.death_date", int(death_late.sum()))
@@ -194,22 +234,20 @@ def prepare(
     if cutoff is not None:
         vit.loc[lc_late.to_numpy(), "last_contact_date"] = pd.Timestamp(cutoff)
 
-    ch = tables.characteristics
-    ch = ch.loc[ch["patient_id"].isin(registered).to_numpy()]
+    ch = _encode(tables.characteristics, ids)
     ch = _drop_after(ch, "assessment_date", "characteristics.assessment_date", cutoff, notes)
     dup = ch.duplicated(["patient_id", "timepoint"], keep=False)
     if dup.any():
         first = ch.loc[dup].iloc[0]
         raise EndpointError(
-            f"table 'characteristics': patient {first['patient_id']!r} has several rows for "
+            f"table 'characteristics': patient {ids[first['patient_id']]!r} has several rows for "
             f"timepoint {first['timepoint']!r} [rule: one row per patient and timepoint]"
         )
-    br = tables.bridging
-    br = _unique_index(br.loc[br["patient_id"].isin(registered).to_numpy()], "bridging")
-    tox = tables.toxicities
-    tox = _unique_index(tox.loc[tox["patient_id"].isin(registered).to_numpy()], "toxicities")
+    br = _unique_index(_encode(tables.bridging, ids), "bridging", ids)
+    tox = _unique_index(_encode(tables.toxicities, ids), "toxicities", ids)
     return Prepared(
         cutoff=cutoff,
+        ids=ids,
         patients=pts,
         infusions=inf,
         n_infused_after_cutoff=n_late,

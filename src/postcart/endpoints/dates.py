@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from postcart.endpoints.config import EndpointConfig
@@ -187,13 +188,6 @@ def to_months(days: pd.Series, config: EndpointConfig) -> pd.Series:
     return days.astype("Float64").astype("float64") / config.days_per_month
 
 
-def per_patient_column(values: pd.Series) -> pd.DataFrame:
-    """A per-patient Series (index = patient id) as a frame with a ``patient_id`` column, to merge on."""
-    frame = values.to_frame()
-    frame.index = frame.index.rename("patient_id")
-    return frame.reset_index()
-
-
 def labels(index: pd.Index, choices: list[tuple[object, object]]) -> pd.Series:
     """An ``object`` Series: the value of the first true condition of ``choices``, else ``None``.
 
@@ -208,3 +202,21 @@ def labels(index: pd.Index, choices: list[tuple[object, object]]) -> pd.Series:
         out[c] = vals[c] if vals.ndim else value
         done |= c
     return pd.Series(out, index=index, dtype=object)
+
+
+def group_min(
+    codes: npt.NDArray[np.int64], values: npt.NDArray[np.datetime64], n: int, *, latest: bool = False
+) -> npt.NDArray[np.datetime64]:
+    """Per patient position ``0..n-1``, the earliest (``latest=True``: latest) of ``values``.
+
+    ``codes`` are patient positions; NaT values are skipped; NaT where a patient has none.
+    """
+    ints = values.astype("datetime64[ns]").view(np.int64).copy()
+    empty = np.iinfo(np.int64).min if latest else np.iinfo(np.int64).max
+    ints[np.isnat(values)] = empty
+    acc = np.full(n, empty, dtype=np.int64)
+    if len(codes):
+        (np.maximum if latest else np.minimum).at(acc, codes, ints)
+    res = acc.view("datetime64[ns]").copy()
+    res[acc == empty] = np.datetime64("NaT")
+    return res

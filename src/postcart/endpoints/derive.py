@@ -17,7 +17,7 @@ import pandas as pd
 from postcart.endpoints._prepare import prepare
 from postcart.endpoints.characteristics import derive_characteristics
 from postcart.endpoints.config import EndpointConfig
-from postcart.endpoints.dates import EndpointNotes, NoteCounter, days_between, to_months
+from postcart.endpoints.dates import EndpointNotes, NoteCounter, days_between, group_min, to_months
 from postcart.endpoints.failure import derive_failure, second_progression
 from postcart.endpoints.flow import PatientFlow, build_flow
 from postcart.endpoints.salvage import derive_salvage
@@ -75,12 +75,11 @@ def _resolve_cutoff(
     return ts.normalize()
 
 
-def _latest(parts: list[pd.Series], index: pd.Index) -> pd.Series:
-    frames = [
-        p.groupby(level=0).max().reindex(index) if not p.index.is_unique else p.reindex(index) for p in parts
-    ]
-    stacked = pd.concat(frames, axis=1)
-    return stacked.max(axis=1)
+def _latest(parts: list[tuple[pd.DataFrame, str]], n: int) -> pd.Series:
+    """Per patient position, the latest date of column ``col`` over the ``(frame, col)`` parts."""
+    codes = np.concatenate([f["patient_id"].to_numpy(dtype=np.int64) for f, _ in parts])
+    dates = np.concatenate([f[c].to_numpy(dtype="datetime64[ns]") for f, c in parts])
+    return pd.Series(group_min(codes, dates, n, latest=True), dtype="datetime64[ns]")
 
 
 def derive_endpoints(
@@ -154,28 +153,25 @@ def derive_endpoints(
     ve[days.isna().to_numpy()] = pd.NA
     fail["very_early"] = ve
 
-    sp = second_progression(index, fdate.dropna(), prep.assessments, prep.events)
+    sp = second_progression(index, fdate, prep.assessments, prep.events)
 
     # vital status, last contact, last assessment
     vit = prep.vital.reindex(index)
     death = vit["death_date"]
     notes.add("other", "no_vital_status_record", int((~index.isin(prep.vital.index)).sum()))
-    ass_dates = prep.assessments.set_index("patient_id")["date"]
-    ev_dates = prep.events.set_index("patient_id")["date"]
-    line_dates = pd.concat(
-        [
-            prep.lines.set_index("patient_id")["start_date"],
-            prep.lines.set_index("patient_id")["best_response_date"],
-        ]
+    d0_frame = pd.DataFrame({"patient_id": np.arange(len(index)), "d0": d0.to_numpy()})
+    assessed = [(prep.assessments, "date"), (prep.events, "date")]
+    record_latest = _latest(
+        [*assessed, (prep.lines, "start_date"), (prep.lines, "best_response_date"), (d0_frame, "d0")],
+        len(index),
     )
-    record_latest = _latest([ass_dates, ev_dates, line_dates, d0], index)
     lc_recorded = vit["last_contact_date"]
     raised = record_latest.notna() & (lc_recorded.isna() | (record_latest > lc_recorded))
     notes.add("other", "last_contact_raised_to_latest_record", int((raised & lc_recorded.notna()).sum()))
     last_contact = lc_recorded.where(~raised, record_latest)
     if cut is not None:
         last_contact = last_contact.where(~(last_contact > cut), cut)
-    last_assessment = _latest([ass_dates, ev_dates], index)
+    last_assessment = _latest(assessed, len(index))
     died_before_d0 = death.notna() & d0.notna() & (death < d0)
     notes.add("other", "death_before_d0", int(died_before_d0.sum()))
 
@@ -209,8 +205,8 @@ def derive_endpoints(
     alive[(~index.isin(prep.vital.index))] = pd.NA
     t["alive"] = alive
     t["cutoff_date"] = pd.Series(cut if cut is not None else pd.NaT, index=index, dtype="datetime64[ns]")
-    t.index.name = "patient_id"
-    t = t.reset_index()
+    t = t.reset_index(drop=True)
+    t.insert(0, "patient_id", prep.ids.to_numpy(dtype=object))
 
     flow = build_flow(
         t,

@@ -21,13 +21,21 @@ Rules (all dates after the cut-off and partial-date rules of ``_prepare``):
 
 from __future__ import annotations
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from postcart.endpoints.dates import labels
-from postcart.endpoints.dates import per_patient_column as _col
+from postcart.endpoints.dates import group_min, labels
 
 RESPONSE_RANK: dict[str, int] = {"cr": 0, "pr": 1, "sd": 2, "pd": 3, "ne": 4}
 RANK_RESPONSE: dict[int, str] = {v: k for k, v in RESPONSE_RANK.items()}
+_PD = RESPONSE_RANK["pd"]
+
+
+def response_rank(response: pd.Series) -> npt.NDArray[np.int8]:
+    """Rank of each Lugano response (cr 0 < pr 1 < sd 2 < pd 3 < ne 4; -1 when missing)."""
+    cat = pd.Categorical(response, categories=list(RESPONSE_RANK))
+    return np.asarray(cat.codes, dtype=np.int8)
 
 
 def derive_failure(
@@ -35,55 +43,61 @@ def derive_failure(
 ) -> pd.DataFrame:
     """Per patient of ``index``: failure date, source, type, best response, first CR/PR date.
 
-    Returns columns ``failed`` (boolean, NA when not infused), ``failure_date``,
-    ``failure_source`` (``disease_event``/``assessment``), ``failure_type``,
-    ``best_response_cart``, ``cart_responder``, ``first_response_date``.
+    ``index`` is ``RangeIndex(n)`` and ``patient_id`` in the frames is the patient's position
+    (see ``_prepare``). Returns columns ``failure_date``, ``failure_source``
+    (``disease_event``/``assessment``), ``failed`` (boolean, NA when not infused),
+    ``best_response_cart``, ``first_response_date``, ``failure_type``, ``cart_responder``.
     """
-    infused = d0.reindex(index).notna()
-    ev = events[["patient_id", "date"]].assign(_src=0)
-    pd_ass = assessments.loc[assessments["response"].eq("pd").to_numpy(), ["patient_id", "date"]].assign(
-        _src=1
-    )
-    cand = pd.concat([ev, pd_ass], ignore_index=True)
-    cand = cand.sort_values(["patient_id", "date", "_src"], kind="mergesort")
-    first = cand.drop_duplicates("patient_id").set_index("patient_id")
-    out = pd.DataFrame(index=index)
-    out["failure_date"] = first["date"].reindex(index)
-    src = first["_src"].reindex(index)
-    out["failure_source"] = labels(index, [(src.eq(0), "disease_event"), (src.eq(1), "assessment")])
-    out["failed"] = pd.array(out["failure_date"].notna().to_numpy(), dtype="boolean")
-    out.loc[~infused.to_numpy(), "failed"] = pd.NA
+    n = len(index)
+    infused = d0.notna().to_numpy()
+    a_pid = assessments["patient_id"].to_numpy(dtype=np.int64)
+    a_date = assessments["date"].to_numpy(dtype="datetime64[ns]")
+    a_rank = response_rank(assessments["response"])
+    e_pid = events["patient_id"].to_numpy(dtype=np.int64)
+    e_date = events["date"].to_numpy(dtype="datetime64[ns]")
 
-    # type of the failure
-    ev_type = events.drop_duplicates(["patient_id", "date"]).set_index(["patient_id", "date"])["event_type"]
-    fd = out["failure_date"]
-    key = pd.MultiIndex.from_arrays([index, fd])
-    type_from_event = pd.Series(ev_type.reindex(key).to_numpy(), index=index)
-    a = assessments.merge(_col(fd.rename("fdate")), on="patient_id", how="left")
-    before = a["fdate"].isna() | (a["date"] <= a["fdate"])
-    resp_before = a.loc[before.to_numpy()]
-    rank = resp_before["response"].map(RESPONSE_RANK)
-    best_rank = rank.groupby(resp_before["patient_id"]).min().reindex(index)
-    failed = out["failure_date"].notna()
-    best = best_rank.astype("float64").mask(failed & ~best_rank.le(3), 3.0)
-    best_resp = best.map(RANK_RESPONSE).astype(object)
-    out["best_response_cart"] = best_resp.where(best_resp.notna(), None)
-    resp = resp_before.loc[resp_before["response"].isin(["cr", "pr"]).to_numpy()]
-    resp = resp.loc[(resp["fdate"].isna() | (resp["date"] < resp["fdate"])).to_numpy()]
-    out["first_response_date"] = resp.groupby("patient_id")["date"].min().reindex(index)
-    had_response = out["first_response_date"].notna() & (out["first_response_date"] < out["failure_date"])
-    from_ass = out["failure_source"].eq("assessment")
+    first_ev = group_min(e_pid, e_date, n)
+    is_pd = a_rank == _PD
+    first_pd = group_min(a_pid[is_pd], a_date[is_pd], n)
+    use_ev = ~np.isnat(first_ev) & (np.isnat(first_pd) | (first_ev <= first_pd))
+    fdate = np.where(use_ev, first_ev, first_pd)
+    failed = ~np.isnat(fdate)
+    out = pd.DataFrame(index=index)
+    out["failure_date"] = pd.Series(fdate, index=index, dtype="datetime64[ns]")
+    out["failure_source"] = labels(index, [(use_ev, "disease_event"), (failed, "assessment")])
+    failed_arr = pd.array(failed, dtype="boolean")
+    failed_arr[~infused] = pd.NA
+    out["failed"] = failed_arr
+
+    # best response up to the failure; a failure counts as PD
+    a_fdate = fdate[a_pid]
+    before = np.isnat(a_fdate) | (a_date <= a_fdate)
+    keep = before & (a_rank >= 0)
+    best = np.full(n, 99, dtype=np.int64)
+    np.minimum.at(best, a_pid[keep], a_rank[keep].astype(np.int64))
+    best = np.where(failed & (best > _PD), _PD, best)
+    best_resp = np.full(n, None, dtype=object)
+    for rank, resp in RANK_RESPONSE.items():
+        best_resp[best == rank] = resp
+    out["best_response_cart"] = pd.Series(best_resp, index=index, dtype=object)
+
+    is_resp = (a_rank == 0) | (a_rank == 1)
+    strictly_before = np.isnat(a_fdate) | (a_date < a_fdate)
+    sel = is_resp & strictly_before
+    first_resp = group_min(a_pid[sel], a_date[sel], n)
+    out["first_response_date"] = pd.Series(first_resp, index=index, dtype="datetime64[ns]")
+
+    # type: the disease event's own type, else relapse when a CR/PR came before the PD assessment
+    at_failure = e_date == fdate[e_pid]
+    ev_type = np.full(n, None, dtype=object)
+    ev_type[e_pid[at_failure]] = events["event_type"].to_numpy(dtype=object)[at_failure]
+    from_ass = failed & ~use_ev
+    had_response = ~np.isnat(first_resp)
     out["failure_type"] = labels(
-        index,
-        [
-            (out["failure_source"].eq("disease_event"), type_from_event.to_numpy(dtype=object)),
-            (from_ass & had_response, "relapse"),
-            (from_ass, "progression"),
-        ],
+        index, [(use_ev, ev_type), (from_ass & had_response, "relapse"), (from_ass, "progression")]
     )
-    br = out["best_response_cart"]
-    responder = pd.array(br.isin(["cr", "pr"]).to_numpy(), dtype="boolean")
-    responder[br.isna().to_numpy()] = pd.NA
+    responder = pd.array(best <= 1, dtype="boolean")
+    responder[best == 99] = pd.NA
     out["cart_responder"] = responder
     return out
 
@@ -92,21 +106,26 @@ def second_progression(
     index: pd.Index, failure_date: pd.Series, assessments: pd.DataFrame, events: pd.DataFrame
 ) -> pd.DataFrame:
     """Per patient: ``second_progression_date`` and its ``second_progression_source``."""
-    fd = failure_date.rename("fdate")
-    ev = events.merge(_col(fd), on="patient_id", how="inner")
-    ev = ev.loc[(ev["date"] > ev["fdate"]).to_numpy()]
-    next_ev = ev.groupby("patient_id")["date"].min()
-    a = assessments.merge(_col(fd), on="patient_id", how="inner")
-    a = a.loc[(a["date"] > a["fdate"]).to_numpy()]
-    ok = a.loc[a["response"].isin(["cr", "pr", "sd"]).to_numpy()]
-    first_ok = ok.groupby("patient_id")["date"].min().rename("okdate")
-    pdas = a.loc[a["response"].eq("pd").to_numpy()].merge(_col(first_ok), on="patient_id", how="inner")
-    pdas = pdas.loc[(pdas["date"] > pdas["okdate"]).to_numpy()]
-    next_pd = pdas.groupby("patient_id")["date"].min()
-    e = next_ev.reindex(index)
-    p = next_pd.reindex(index)
-    use_ev = e.notna() & (p.isna() | (e <= p))
+    n = len(index)
+    fdate = failure_date.to_numpy(dtype="datetime64[ns]")
+    e_pid = events["patient_id"].to_numpy(dtype=np.int64)
+    e_date = events["date"].to_numpy(dtype="datetime64[ns]")
+    after = ~np.isnat(fdate[e_pid]) & (e_date > fdate[e_pid])
+    next_ev = group_min(e_pid[after], e_date[after], n)
+
+    a_pid = assessments["patient_id"].to_numpy(dtype=np.int64)
+    a_date = assessments["date"].to_numpy(dtype="datetime64[ns]")
+    a_rank = response_rank(assessments["response"])
+    a_after = ~np.isnat(fdate[a_pid]) & (a_date > fdate[a_pid])
+    ok = a_after & (a_rank >= 0) & (a_rank <= 2)
+    first_ok = group_min(a_pid[ok], a_date[ok], n)
+    pd_after_ok = a_after & (a_rank == _PD) & ~np.isnat(first_ok[a_pid]) & (a_date > first_ok[a_pid])
+    next_pd = group_min(a_pid[pd_after_ok], a_date[pd_after_ok], n)
+
+    use_ev = ~np.isnat(next_ev) & (np.isnat(next_pd) | (next_ev <= next_pd))
     out = pd.DataFrame(index=index)
-    out["second_progression_date"] = e.where(use_ev, p)
-    out["second_progression_source"] = labels(index, [(use_ev, "disease_event"), (p.notna(), "assessment")])
+    out["second_progression_date"] = pd.Series(np.where(use_ev, next_ev, next_pd), index=index)
+    out["second_progression_source"] = labels(
+        index, [(use_ev, "disease_event"), (~np.isnat(next_pd), "assessment")]
+    )
     return out

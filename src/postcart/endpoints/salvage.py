@@ -30,8 +30,6 @@ import pandas as pd
 
 from postcart.endpoints.config import COMPONENT_GROUPS, EndpointConfig
 from postcart.endpoints.dates import NoteCounter
-from postcart.endpoints.dates import per_patient_column as _col
-from postcart.errors import EndpointError
 
 
 def _bool(values: pd.Series, valid: pd.Series) -> pd.arrays.BooleanArray:
@@ -50,9 +48,10 @@ def derive_salvage(
     notes: NoteCounter,
 ) -> pd.DataFrame:
     """Salvage columns per patient of ``index`` (NA for patients without failure)."""
-    fd = failure_date.dropna().rename("fdate")
-    cand = lines.merge(_col(fd), on="patient_id", how="inner")
-    cand = cand.loc[(cand["start_date"] >= cand["fdate"]).to_numpy()]
+    fdate = failure_date.to_numpy(dtype="datetime64[ns]")
+    l_fd = fdate[lines["patient_id"].to_numpy(dtype=np.int64)]
+    l_start = lines["start_date"].to_numpy(dtype="datetime64[ns]")
+    cand = lines.loc[~np.isnat(l_fd) & (l_start >= l_fd)]
     sl = (
         cand.sort_values(["patient_id", "start_date", "line_number"], kind="mergesort")
         .drop_duplicates("patient_id")
@@ -62,8 +61,9 @@ def derive_salvage(
     failed = failure_date.notna()
     treated = pd.Series(index.isin(sl.index), index=index)
 
-    ev = events.merge(_col(fd), on="patient_id", how="inner")
-    ev = ev.loc[(ev["date"] >= ev["fdate"]).to_numpy()]
+    e_fd = fdate[events["patient_id"].to_numpy(dtype=np.int64)]
+    e_date = events["date"].to_numpy(dtype="datetime64[ns]")
+    ev = events.loc[~np.isnat(e_fd) & (e_date >= e_fd)]
     first_ev = ev.sort_values(["patient_id", "date"], kind="mergesort").drop_duplicates("patient_id")
     next_tr = first_ev.set_index("patient_id")["next_treatment"].reindex(index)
     status = np.where(treated, "treated", np.where(next_tr.eq("none"), "none", "unknown")).astype(object)
@@ -83,13 +83,6 @@ def derive_salvage(
     exploded = comps.explode()
     exploded = exploded.loc[exploded.notna().to_numpy()]
     groups = exploded.map(dict(config.component_groups))
-    bad = groups.isna()
-    if bad.any():
-        pid = bad.index[bad.to_numpy()][0]
-        raise EndpointError(
-            f"treatment_lines: patient {pid!r}, salvage line components: component "
-            f"{exploded[bad].iloc[0]!r} has no group in EndpointConfig.component_groups"
-        )
     has_comp = pd.Series(index.isin(groups.index.unique()), index=index)
     notes.add("other", "salvage_line_without_components", int((treated & ~has_comp).sum()))
     for g in COMPONENT_GROUPS:
