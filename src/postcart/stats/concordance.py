@@ -339,18 +339,20 @@ def concordance_index(
     ev = _num("event", event, n)
     if not np.all((ev == 0) | (ev == 1)):
         bad = int(np.flatnonzero((ev != 0) & (ev != 1))[0])
-        raise StatsError(f"event must be 0/1 or boolean, but row {bad} is {ev[bad]!r}")
+        raise StatsError(f"event must be 0/1 or boolean, but row {bad} is {float(ev[bad])!r}")
     x = _num("score", score, n)
     if not higher_is_riskier:
         x = -x
     st = None if entry is None else _num("entry", entry, n)
     if st is not None and np.any(st >= t):
         bad = int(np.flatnonzero(st >= t)[0])
-        raise StatsError(f"entry must be < time, but row {bad} has entry {st[bad]!r} >= time {t[bad]!r}")
+        raise StatsError(
+            f"entry must be < time, but row {bad} has entry {float(st[bad])!r} >= time {float(t[bad])!r}"
+        )
     w = np.ones(n) if weights is None else _num("weights", weights, n)
     if np.any(w <= 0):
         bad = int(np.flatnonzero(w <= 0)[0])
-        raise StatsError(f"weights must be > 0, but row {bad} is {w[bad]!r}")
+        raise StatsError(f"weights must be > 0, but row {bad} is {float(w[bad])!r}")
     s = _codes("strata", strata, n)
     cl = None if cluster is None else _codes("cluster", cluster, n)
     return concordance_from_arrays(t, ev.astype(bool), st, x, s, w, cl)
@@ -367,7 +369,7 @@ def _num(name: str, v: ArrayLike, n: int | None = None) -> FloatArray:
         raise StatsError(f"{name} has {a.size} values but time has {n}")
     bad = np.flatnonzero(~np.isfinite(a))
     if bad.size:
-        raise StatsError(f"{name} must be finite, but row {bad[0]} is {a[bad[0]]!r}")
+        raise StatsError(f"{name} must be finite, but row {bad[0]} is {float(a[bad[0]])!r}")
     return a
 
 

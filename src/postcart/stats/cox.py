@@ -207,7 +207,7 @@ def _vector(name: str, v: ArrayLike, n: int) -> FloatArray:
         raise StatsError(f"{name} has {a.size} values but X has {n} rows")
     bad = np.flatnonzero(~np.isfinite(a))
     if bad.size:
-        raise StatsError(f"{name} must be finite, but row {bad[0]} is {a[bad[0]]!r}")
+        raise StatsError(f"{name} must be finite, but row {bad[0]} is {float(a[bad[0]])!r}")
     return a
 
 
@@ -243,7 +243,7 @@ def _design(X: ArrayLike, names: Sequence[str]) -> FloatArray:
     if bad.size:
         i, j = bad[0]
         raise StatsError(
-            f"X must be finite, but row {i}, column {names[j]!r} is {x[i, j]!r} "
+            f"X must be finite, but row {i}, column {names[j]!r} is {float(x[i, j])!r} "
             "(drop incomplete rows first, e.g. with model_matrix)"
         )
     return np.ascontiguousarray(x)
@@ -363,18 +363,20 @@ def cox_ph(
     ev = _vector("event", event, n)
     badev = np.flatnonzero((ev != 0) & (ev != 1))
     if badev.size:
-        raise StatsError(f"event must be 0/1 or boolean, but row {badev[0]} is {ev[badev[0]]!r}")
+        raise StatsError(f"event must be 0/1 or boolean, but row {badev[0]} is {float(ev[badev[0]])!r}")
     evb = ev == 1
     if not evb.any():
         raise StatsError("there are no events (every event value is 0): a Cox model needs at least one")
     st = None if entry is None else _vector("entry", entry, n)
     if st is not None and np.any(st >= t):
         bad = int(np.flatnonzero(st >= t)[0])
-        raise StatsError(f"entry must be < time, but row {bad} has entry {st[bad]!r} >= time {t[bad]!r}")
+        raise StatsError(
+            f"entry must be < time, but row {bad} has entry {float(st[bad])!r} >= time {float(t[bad])!r}"
+        )
     w = np.ones(n) if weights is None else _vector("weights", weights, n)
     if np.any(w <= 0):
         bad = int(np.flatnonzero(w <= 0)[0])
-        raise StatsError(f"weights must be > 0, but row {bad} is {w[bad]!r}")
+        raise StatsError(f"weights must be > 0, but row {bad} is {float(w[bad])!r}")
     s_codes, n_strata = _codes("strata", strata, n)
     cl = None if cluster is None else _codes("cluster", cluster, n)[0]
     do_robust = robust or cl is not None
