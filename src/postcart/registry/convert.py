@@ -58,13 +58,20 @@ def to_text(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index, columns=list(spec.field_names))
 
 
-def to_db_frame(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
-    """The table as database values: Python objects, ``None`` when missing."""
+def to_db_frame(frame: pd.DataFrame, spec: TableSpec, *, dates_as_text: bool = False) -> pd.DataFrame:
+    """The table as database values: Python objects, ``None`` when missing.
+
+    ``dates_as_text``: dates as ISO ``YYYY-MM-DD`` strings (what SQLAlchemy stores in SQLite),
+    for inserts through the driver's own ``executemany``.
+    """
     out: dict[str, pd.Series] = {}
     for f in spec.fields:
         s = frame[f.name]
         if f.kind == "date":
-            dates = pd.Series(s.dt.date, index=s.index, dtype=object)
+            if dates_as_text:
+                dates = s.dt.strftime("%Y-%m-%d").astype(object)
+            else:
+                dates = pd.Series(s.dt.date, index=s.index, dtype=object)
             out[f.name] = dates.where(s.notna(), None)
             p = frame[f"{f.name}_precision"]
             out[f"{f.name}_precision"] = p.astype(object).where(p.notna(), None)
@@ -80,7 +87,8 @@ def to_db_frame(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
             flags: list[bool | None] = [None if pd.isna(v) else bool(v) for v in b]
             out[f.name] = pd.Series(flags, index=s.index, dtype=object)
         elif f.kind == "codes":
-            out[f.name] = s.map(lambda t: ";".join(t) if isinstance(t, tuple) and t else None).astype(object)
+            joined = [";".join(t) if isinstance(t, tuple) and t else None for t in s]
+            out[f.name] = pd.Series(joined, index=s.index, dtype=object)
         else:
             out[f.name] = s.astype(object).where(s.notna(), None)
     return pd.DataFrame(out, index=frame.index, columns=frame_columns(spec))
