@@ -73,6 +73,9 @@ for (rho in c(0, 1)) {
   U <- rowSums(sd$obs - sd$exp); sc <- c(1, 2, 3, 4)
   out(paste("trend", rho), c((sum(sc * U))^2 / as.numeric(t(sc) %*% sd$var %*% sc), U))
 }
+f <- survfit(Surv(time, status) ~ 1, data = lung, conf.type = "log-log", conf.int = 0.9)
+q <- quantile(f, probs = .5)
+out("cl90 lower", f$lower); out("cl90 upper", f$upper); out("cl90 median", c(q$quantile, q$lower, q$upper))
 tt <- c(1/3, 1 - 2/3, 0.5, 0.5 + 1e-12, 2, 3 + 1e-10, 3, lung$time[1:40] / 365.25)
 ss <- c(1, 1, 0, 1, 1, 1, 0, lung$status[1:40])
 gg <- rep(c("a", "b"), length.out = length(tt))
@@ -316,3 +319,13 @@ def test_delayed_entry_on_random_data_matches_live_r_surv_entry_time(tmp_path: P
         np.testing.assert_allclose(fit.std_err_cumhaz, se_r, rtol=RTOL)
         m = fit.median
         np.testing.assert_allclose(_q([m.estimate, m.ci_low, m.ci_high]), want[4], rtol=RTOL)
+
+
+def test_conf_level_90_matches_live_r_conf_int(r_out: dict[str, np.ndarray]) -> None:
+    d = _data("lung")
+    fit = kaplan_meier(d["time"], d["status"], profile="r", conf_type="log-log", conf_level=0.9)
+    assert fit.conventions.conf_level == 0.9
+    np.testing.assert_allclose(fit.ci_low, r_out["cl90 lower"], rtol=RTOL)
+    np.testing.assert_allclose(fit.ci_high, r_out["cl90 upper"], rtol=RTOL)
+    m = fit.median
+    np.testing.assert_allclose(_q([m.estimate, m.ci_low, m.ci_high]), r_out["cl90 median"], rtol=RTOL)
