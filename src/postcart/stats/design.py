@@ -58,6 +58,10 @@ class ModelMatrix:
         return pd.DataFrame(self.X, columns=list(self.names))
 
 
+def _py(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
 def _missing_mask(v: NDArray[Any]) -> NDArray[np.bool_]:
     return np.asarray(pd.isna(pd.Series(v, dtype=object if v.dtype == object else None)), dtype=bool)
 
@@ -139,7 +143,7 @@ def model_matrix(
                 arr = arr.astype(np.float64)
             except (TypeError, ValueError):
                 raise StatsError(
-                    f"column {name!r} is not numeric (e.g. {arr[used][0]!r}); "
+                    f"column {name!r} is not numeric (e.g. {_py(arr[used][0])!r}); "
                     "declare it in categorical= with its reference level"
                 ) from None
         if name in categorical:
