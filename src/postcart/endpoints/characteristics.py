@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from postcart.endpoints.config import EndpointConfig
-from postcart.endpoints.dates import NoteCounter
+from postcart.endpoints.dates import ColumnCollector, NoteCounter
 from postcart.registry.codes import UNIT_FACTORS
 
 _TIMEPOINTS: dict[str, str] = {"decision": "dec", "d0": "d0"}
@@ -76,7 +76,7 @@ def derive_characteristics(
 ) -> pd.DataFrame:
     """Characteristic columns per patient (index = ``patients.index``)."""
     index = patients.index
-    out = pd.DataFrame(index=index)
+    out = ColumnCollector(index)
     out["sex"] = patients["sex"].astype(object)
     age = patients["age_at_decision"].astype("float64")
     by_year = patients["decision_date"].dt.year - patients["birth_year"].astype("float64") - 0.5
@@ -140,4 +140,4 @@ def derive_characteristics(
     out["icans_grade"] = tox["icans_grade"].astype("Int64")
     out["cytopenia_d30_ge3"] = _ge(tox["cytopenia_d30_grade"], 3)
     out["cytopenia_d90_ge3"] = _ge(tox["cytopenia_d90_grade"], 3)
-    return out
+    return out.frame()

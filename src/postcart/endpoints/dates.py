@@ -220,3 +220,19 @@ def group_min(
     res = acc.view("datetime64[ns]").copy()
     res[acc == empty] = np.datetime64("NaT")
     return res
+
+
+class ColumnCollector(dict[str, pd.Series]):
+    """Columns collected as Series on one index, turned into a DataFrame once (no block inserts)."""
+
+    def __init__(self, index: pd.Index) -> None:
+        super().__init__()
+        self.index = index
+
+    def __setitem__(self, key: str, value: object) -> None:
+        series = value if isinstance(value, pd.Series) else pd.Series(value, index=self.index)
+        super().__setitem__(key, series)
+
+    def frame(self) -> pd.DataFrame:
+        """The collected columns as one frame, in insertion order."""
+        return pd.DataFrame(dict(self), index=self.index)

@@ -17,7 +17,14 @@ import pandas as pd
 from postcart.endpoints._prepare import prepare
 from postcart.endpoints.characteristics import derive_characteristics
 from postcart.endpoints.config import EndpointConfig
-from postcart.endpoints.dates import EndpointNotes, NoteCounter, days_between, group_min, to_months
+from postcart.endpoints.dates import (
+    ColumnCollector,
+    EndpointNotes,
+    NoteCounter,
+    days_between,
+    group_min,
+    to_months,
+)
 from postcart.endpoints.failure import derive_failure, second_progression
 from postcart.endpoints.flow import PatientFlow, build_flow
 from postcart.endpoints.salvage import derive_salvage
@@ -118,7 +125,8 @@ def derive_endpoints(
     index = pts.index
     d0 = prep.infusions["d0"].reindex(index)
 
-    t = pd.DataFrame(index=index)
+    t = ColumnCollector(index)
+    t["patient_id"] = prep.ids.to_numpy(dtype=object)
     t["centre_id"] = pts["centre_id"].astype(object)
     infused = d0.notna()
     t["infused"] = pd.array(infused.to_numpy(), dtype="boolean")
@@ -195,23 +203,22 @@ def derive_endpoints(
 
     salv = derive_salvage(index, fdate, prep.lines, prep.events, config=cfg, notes=notes)
 
-    t = pd.concat([t, chars, fail, sp, surv, salv], axis=1)
-    t["death_date"] = death
+    tail = ColumnCollector(index)
+    tail["death_date"] = death
     cause = vit["death_cause"].astype(object)
-    t["death_cause"] = cause.where(cause.notna(), None)
-    t["last_contact_date"] = last_contact
-    t["last_assessment_date"] = last_assessment
+    tail["death_cause"] = cause.where(cause.notna(), None)
+    tail["last_contact_date"] = last_contact
+    tail["last_assessment_date"] = last_assessment
     alive = pd.array(death.isna().to_numpy(), dtype="boolean")
     alive[(~index.isin(prep.vital.index))] = pd.NA
-    t["alive"] = alive
-    t["cutoff_date"] = pd.Series(cut if cut is not None else pd.NaT, index=index, dtype="datetime64[ns]")
-    t = t.reset_index(drop=True)
-    t.insert(0, "patient_id", prep.ids.to_numpy(dtype=object))
+    tail["alive"] = alive
+    tail["cutoff_date"] = pd.Series(cut if cut is not None else pd.NaT, index=index, dtype="datetime64[ns]")
+    table = pd.concat([t.frame(), chars, fail, sp, surv, salv, tail.frame()], axis=1).reset_index(drop=True)
 
     flow = build_flow(
-        t,
+        table,
         n_infused_after_cutoff=prep.n_infused_after_cutoff,
         cutoff=cut,
         records_after_cutoff=dict(notes.after_cutoff),
     )
-    return EndpointsResult(table=t, flow=flow, config=cfg, notes=notes.freeze(), cutoff=cut)
+    return EndpointsResult(table=table, flow=flow, config=cfg, notes=notes.freeze(), cutoff=cut)

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from postcart.endpoints.dates import group_min, labels
+from postcart.endpoints.dates import ColumnCollector, group_min, labels
 
 RESPONSE_RANK: dict[str, int] = {"cr": 0, "pr": 1, "sd": 2, "pd": 3, "ne": 4}
 RANK_RESPONSE: dict[int, str] = {v: k for k, v in RESPONSE_RANK.items()}
@@ -62,7 +62,7 @@ def derive_failure(
     use_ev = ~np.isnat(first_ev) & (np.isnat(first_pd) | (first_ev <= first_pd))
     fdate = np.where(use_ev, first_ev, first_pd)
     failed = ~np.isnat(fdate)
-    out = pd.DataFrame(index=index)
+    out = ColumnCollector(index)
     out["failure_date"] = pd.Series(fdate, index=index, dtype="datetime64[ns]")
     out["failure_source"] = labels(index, [(use_ev, "disease_event"), (failed, "assessment")])
     failed_arr = pd.array(failed, dtype="boolean")
@@ -99,7 +99,7 @@ def derive_failure(
     responder = pd.array(best <= 1, dtype="boolean")
     responder[best == 99] = pd.NA
     out["cart_responder"] = responder
-    return out
+    return out.frame()
 
 
 def second_progression(
@@ -123,9 +123,9 @@ def second_progression(
     next_pd = group_min(a_pid[pd_after_ok], a_date[pd_after_ok], n)
 
     use_ev = ~np.isnat(next_ev) & (np.isnat(next_pd) | (next_ev <= next_pd))
-    out = pd.DataFrame(index=index)
+    out = ColumnCollector(index)
     out["second_progression_date"] = pd.Series(np.where(use_ev, next_ev, next_pd), index=index)
     out["second_progression_source"] = labels(
         index, [(use_ev, "disease_event"), (~np.isnat(next_pd), "assessment")]
     )
-    return out
+    return out.frame()

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from postcart.endpoints.config import COMPONENT_GROUPS, EndpointConfig
-from postcart.endpoints.dates import NoteCounter
+from postcart.endpoints.dates import ColumnCollector, NoteCounter
 
 
 def _bool(values: pd.Series, valid: pd.Series) -> pd.arrays.BooleanArray:
@@ -57,7 +57,7 @@ def derive_salvage(
         .drop_duplicates("patient_id")
         .set_index("patient_id")
     )
-    out = pd.DataFrame(index=index)
+    out = ColumnCollector(index)
     failed = failure_date.notna()
     treated = pd.Series(index.isin(sl.index), index=index)
 
@@ -92,8 +92,8 @@ def derive_salvage(
     rank_of = {c: i for i, c in enumerate(config.class_precedence)}
     ranks = groups.map(dict(config.group_classes)).map(rank_of)
     best = ranks.groupby(level=0).min().reindex(index)
-    out["salvage_class"] = best.map(dict(enumerate(config.class_precedence))).astype(object)
-    out.loc[out["salvage_class"].isna(), "salvage_class"] = None
+    cls = best.map(dict(enumerate(config.class_precedence))).astype(object)
+    out["salvage_class"] = cls.where(cls.notna(), None)
 
     rt_only = (groups == "radiotherapy").groupby(level=0).all().reindex(index, fill_value=False).astype(bool)
     localized = sl["radiotherapy_localized"].reindex(index)
@@ -110,4 +110,4 @@ def derive_salvage(
     out["salvage_response_evaluable"] = _bool(evaluable, treated)
     out["salvage_orr"] = _bool(resp.isin(["cr", "pr"]), evaluable)
     out["salvage_cr"] = _bool(resp.eq("cr"), evaluable)
-    return out
+    return out.frame()

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from postcart.endpoints.config import EndpointConfig
-from postcart.endpoints.dates import NoteCounter, days_between, labels, to_months
+from postcart.endpoints.dates import ColumnCollector, NoteCounter, days_between, labels, to_months
 
 
 def time_to_event(
@@ -74,14 +74,14 @@ def time_to_event(
     notes.add("other", f"{name}_censored_at_origin", int(at0.sum()))
     missing_end = has & end_s.isna()
     notes.add("other", f"{name}_no_censoring_date", int(missing_end.sum()))
-    out = pd.DataFrame(index=origin.index)
+    out = ColumnCollector(origin.index)
     out[f"{name}_months"] = to_months(days, config)
     event = pd.array(is_event, dtype="boolean")
     event[~(has & ~missing_end).to_numpy()] = pd.NA
     out[f"{name}_event"] = event
     out[f"{name}_end_date"] = end_s
     out[f"{name}_end_source"] = source.where(has & ~missing_end, None)
-    return out
+    return out.frame()
 
 
 def derive_survival(
