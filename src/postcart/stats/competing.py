@@ -65,29 +65,30 @@ def _as_time(time: ArrayLike) -> FloatArray:
     return t
 
 
-def _is_missing(v: Any) -> bool:
-    if v is None:
-        return True
-    try:
-        return bool(np.isnan(v))
-    except (TypeError, ValueError):
-        return False
+def _factorize(values: ArrayLike, name: str, n: int) -> tuple[list[Any], IntArray]:
+    """Distinct values (as Python objects, in order of appearance) and each row's index."""
+    a = np.asarray(values)
+    if a.ndim != 1 or a.shape[0] != n:
+        raise StatsError(f"{name} must be one-dimensional with {n} values (as time), but has shape {a.shape}")
+    miss = np.asarray(pd.isna(a), dtype=bool)
+    if miss.any():
+        i = int(np.flatnonzero(miss)[0])
+        raise StatsError(f"{name} must not be missing, but row {i} is {a[i]!r}")
+    inv, uniq = pd.factorize(a, sort=False)
+    return [u.item() if isinstance(u, np.generic) else u for u in uniq], np.asarray(inv, dtype=np.int64)
+
+
+def _sort_key(v: Any) -> tuple[str, Any]:
+    return (str(type(v)), v)
 
 
 def _cause_codes(
     cause: ArrayLike, n: int, causes: Sequence[Any] | None, censor: Any
 ) -> tuple[IntArray, tuple[str, ...]]:
     """Codes 0 = censored, 1..K = position of the cause in ``causes`` (+1)."""
-    c = np.asarray(cause, dtype=object)
-    if c.ndim != 1 or c.shape[0] != n:
-        raise StatsError(f"cause must be one-dimensional with {n} values (as time), but has shape {c.shape}")
-    for i, v in enumerate(c):
-        if _is_missing(v):
-            raise StatsError(f"cause must not be missing, but row {i} is {v!r}")
-    is_cens = np.array([v == censor for v in c], dtype=bool)
-    observed = sorted(
-        {v for v, ce in zip(c, is_cens, strict=True) if not ce}, key=lambda v: (str(type(v)), v)
-    )
+    uniq, inv = _factorize(cause, "cause", n)
+    is_cens = [bool(u == censor) for u in uniq]
+    observed = sorted((u for u, ce in zip(uniq, is_cens, strict=True) if not ce), key=_sort_key)
     if causes is None:
         labels: list[Any] = observed
     else:
@@ -98,19 +99,19 @@ def _cause_codes(
             raise StatsError(f"causes must not contain the censoring code {censor!r}")
         missing = [v for v in observed if v not in labels]
         if missing:
+            row = int(np.flatnonzero(inv == uniq.index(missing[0]))[0])
             raise StatsError(
-                f"cause has value {missing[0]!r} (row {int(np.flatnonzero(c == missing[0])[0])}) "
+                f"cause has value {missing[0]!r} (row {row}) "
                 f"that is neither the censoring code {censor!r} nor one of causes={labels!r}"
             )
     index = {v: k + 1 for k, v in enumerate(labels)}
-    codes = np.zeros(n, dtype=np.int64)
-    for i, (v, ce) in enumerate(zip(c, is_cens, strict=True)):
-        if not ce:
-            codes[i] = index[v]
+    code_of_unique = np.array(
+        [0 if ce else index[u] for u, ce in zip(uniq, is_cens, strict=True)], dtype=np.int64
+    )
     names = tuple(str(v) for v in labels)
     if EVENT_FREE in names:
         raise StatsError(f"a cause must not be named {EVENT_FREE!r} (the name of the initial state)")
-    return codes, names
+    return code_of_unique[inv], names
 
 
 def _z(conf_level: float) -> float:
@@ -442,28 +443,44 @@ def cumulative_incidence_by_group(
     As R's ``survfit(Surv(time, factor(cause)) ~ group)``, whose curves are fitted separately.
     """
     t = _as_time(time)
-    g = np.asarray(group, dtype=object)
-    if g.ndim != 1 or g.shape[0] != t.size:
-        raise StatsError(
-            f"group must be one-dimensional with {t.size} values (as time), but has shape {g.shape}"
-        )
-    _, all_names = _cause_codes(cause, t.size, causes, censor)
-    c = np.asarray(cause, dtype=object)
-    labels = list(causes) if causes is not None else None
-    if labels is None:
-        labels = sorted({v for v in c if v != censor}, key=lambda v: (str(type(v)), v))
+    codes, names = _cause_codes(cause, t.size, causes, censor)
+    levels, gi = _levels(group, t.size)
+    # refit each group on the codes, so every group has the same causes in the same order
     out: dict[str, CumulativeIncidenceResult] = {}
-    for lev in _levels(g):
-        m = np.array([x == lev for x in g], dtype=bool)
-        out[str(lev)] = cumulative_incidence(t[m], c[m], causes=labels, censor=censor, conf_level=conf_level)
+    for k, lev in enumerate(levels):
+        m = gi == k
+        res = cumulative_incidence(
+            t[m], codes[m], causes=list(range(1, len(names) + 1)), conf_level=conf_level
+        )
+        out[str(lev)] = _rename(res, names)
     return out
 
 
-def _levels(g: NDArray[Any]) -> list[Any]:
-    for i, v in enumerate(g):
-        if _is_missing(v):
-            raise StatsError(f"group must not be missing, but row {i} is {v!r}")
-    return sorted(set(g.tolist()), key=lambda v: (str(type(v)), v))
+def _rename(res: CumulativeIncidenceResult, names: tuple[str, ...]) -> CumulativeIncidenceResult:
+    return CumulativeIncidenceResult(
+        time=res.time,
+        states=(EVENT_FREE, *names),
+        causes=names,
+        n_risk=res.n_risk,
+        n_event=res.n_event,
+        n_censor=res.n_censor,
+        pstate=res.pstate,
+        std_err=res.std_err,
+        ci_low=res.ci_low,
+        ci_high=res.ci_high,
+        n=res.n,
+        n_events=res.n_events,
+        conventions=res.conventions,
+    )
+
+
+def _levels(group: ArrayLike, n: int) -> tuple[list[Any], IntArray]:
+    """Sorted group levels and each row's level index."""
+    uniq, inv = _factorize(group, "group", n)
+    order = sorted(range(len(uniq)), key=lambda i: _sort_key(uniq[i]))
+    rank = np.empty(len(uniq), dtype=np.int64)
+    rank[order] = np.arange(len(uniq))
+    return [uniq[i] for i in order], rank[inv]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -547,24 +564,18 @@ def gray_test(
     """
     t = _as_time(time)
     n = t.size
-    c = np.asarray(cause, dtype=object)
-    if c.ndim != 1 or c.shape[0] != n:
-        raise StatsError(f"cause must be one-dimensional with {n} values (as time), but has shape {c.shape}")
-    for i, v in enumerate(c):
-        if _is_missing(v):
-            raise StatsError(f"cause must not be missing, but row {i} is {v!r}")
-    if not any(v == cause_of_interest for v in c):
-        raise StatsError(f"cause_of_interest {cause_of_interest!r} never occurs in cause")
+    uniq, inv_c = _factorize(cause, "cause", n)
     if cause_of_interest == censor:
         raise StatsError(f"cause_of_interest must not be the censoring code {censor!r}")
-    m = np.array([0 if v == censor else (1 if v == cause_of_interest else 2) for v in c], dtype=np.int64)
-    g = np.asarray(group, dtype=object)
-    if g.ndim != 1 or g.shape[0] != n:
-        raise StatsError(f"group must be one-dimensional with {n} values (as time), but has shape {g.shape}")
-    levels = _levels(g)
+    if not any(u == cause_of_interest for u in uniq):
+        raise StatsError(f"cause_of_interest {cause_of_interest!r} never occurs in cause")
+    m_of_unique = np.array(
+        [0 if u == censor else (1 if u == cause_of_interest else 2) for u in uniq], dtype=np.int64
+    )
+    m = m_of_unique[inv_c]
+    levels, gi = _levels(group, n)
     if len(levels) < 2:
         raise StatsError(f"group must have at least two levels, but has {len(levels)}: {levels!r}")
-    gi = np.array([levels.index(v) for v in g], dtype=np.int64)
     ng = len(levels)
 
     utimes, inv = np.unique(t, return_inverse=True)
