@@ -110,10 +110,33 @@ def make_cases(seed: int = 20240611) -> dict[str, pd.DataFrame]:
     return cases
 
 
+def make_random_cases(seed: int = 7, count: int = 30) -> dict[str, pd.DataFrame]:
+    """Small random data sets: 2-39 rows, integer (tied, with zeros) or decimal times, 2 or 3
+    groups, any share of events (sometimes none), and (start, stop] late entry in a quarter."""
+    rng = np.random.default_rng(seed)
+    cases: dict[str, pd.DataFrame] = {}
+    for i in range(count):
+        n = int(rng.integers(2, 40))
+        kind = int(rng.integers(0, 4))
+        time = rng.integers(0, 8, n).astype(float) if kind < 2 else rng.exponential(5, n).round(1)
+        d: dict[str, Any] = {
+            "time": time,
+            "status": (rng.random(n) < rng.uniform(0.2, 1.0)).astype(int),
+            "group": rng.choice(["a", "b", "c"][: int(rng.integers(2, 4))], n),
+            "x1": rng.normal(size=n).round(2),
+        }
+        if kind == 3:
+            entry = rng.uniform(0, 3, n).round(1)
+            d["entry"] = entry
+            d["time"] = (entry + rng.exponential(4, n) + 0.1).round(1)
+        cases[f"random_{i:02d}"] = pd.DataFrame(d)
+    return cases
+
+
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[pd.DataFrame, dict[str, Any]]]:
     folder = tmp_path_factory.mktemp("edge_cases")
-    cases = make_cases()
+    cases = make_cases() | make_random_cases()
     for name, frame in cases.items():
         frame.to_csv(folder / f"{name}.csv", index=False)
     proc = subprocess.run(
@@ -289,4 +312,57 @@ def test_cox_refuses_data_without_events_where_r_returns_na() -> None:
     with pytest.raises(StatsError, match="there are no events"):
         stats.cox_ph(
             np.array([[0.1], [0.5], [0.2]]), np.array([1.0, 2.0, 3.0]), np.zeros(3, bool), names=["x"]
+        )
+
+
+def test_random_small_data_sets_match_live_r(live: dict[str, Any]) -> None:
+    """30 random small data sets: KM (3 transforms, median CI) overall and by group, log-rank,
+    and Cox (Breslow, Efron, plain and stratified) wherever R fits without a warning. Cox on a
+    data set without events is an error here (R returns NA), so it is checked as such."""
+    failures = []
+    for name in make_random_cases():
+        frame, r = live[name]
+        checks: list[tuple[str, Any]] = [("km", lambda f=frame, b=r["km"]["overall"]: check_km(f, b, "all"))]
+        for level, block in r["km"].get("by_group", {}).items():
+            sub = frame[frame["group"] == level]
+            checks.append((f"km {level}", lambda f=sub, b=block, lv=level: check_km(f, b, lv)))
+        if "logrank" in r:
+            checks.append(("logrank", lambda f=frame, th=r["logrank"]: _check_logrank(f, th)))
+        for key, strata in (("cox", False), ("cox_strata", True)):
+            for ties, th in r.get(key, {}).items():
+                if frame["status"].sum() == 0:
+                    checks.append((f"{key} {ties}", lambda f=frame: _check_no_events(f)))
+                elif "error" not in th and "warning" not in th:
+                    checks.append(
+                        (
+                            f"{key} {ties}",
+                            lambda f=frame, t=th, ti=ties, s=strata: _check_cox(f, t, ti, "", strata=s),
+                        )
+                    )
+        for label, check in checks:
+            try:
+                check()
+            except (AssertionError, StatsError) as exc:
+                failures.append(f"{name} {label}: {exc}")
+    assert failures == []
+
+
+def _check_logrank(frame: pd.DataFrame, theirs: dict[str, Any]) -> None:
+    res = stats.logrank_test(
+        frame["time"].to_numpy(float), frame["status"].to_numpy(bool), frame["group"].to_numpy(str)
+    )
+    assert res.df == theirs["df"], (res.df, theirs["df"])
+    if theirs["df"] > 0:
+        close(res.chisq, theirs["chisq"], KM_RTOL, "chisq")
+        close(res.p, theirs["p"], KM_RTOL, "p")
+    close(res.expected, theirs["expected"], KM_RTOL, "expected")
+
+
+def _check_no_events(frame: pd.DataFrame) -> None:
+    with pytest.raises(StatsError, match="there are no events"):
+        stats.cox_ph(
+            frame[["x1"]].to_numpy(float),
+            frame["time"].to_numpy(float),
+            np.zeros(len(frame), bool),
+            names=["x1"],
         )
