@@ -3,7 +3,7 @@
 One Rscript run for the module (``R_CODE``): ``survfit(Surv(time, factor(cause)) ~ 1)``
 (``pstate``, ``std.err``, ``lower``, ``upper``) and ``cmprsk::cuminc(time, cause, group)$Tests``.
 Data sets (generated here, seeded): heavy ties with 3 causes and 3 groups; no censoring (the
-event-free curve reaches 0); heavy censoring; a tiny set; ties between events and censorings.
+event-free curve reaches 0); heavy censoring; a tiny set; events and censorings at time 0.
 Tolerances: 1e-8 relative for the curves (the brief's), 1e-6 for Gray's test.
 """
 
@@ -57,6 +57,11 @@ def _data() -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         np.array([1.0, 2, 2, 3, 5, 5, 8]),
         np.array([1, 0, 2, 1, 0, 2, 1]),
         np.array([0, 1, 0, 1, 0, 1, 0]),
+    )
+    out["time_zero"] = (
+        np.array([0.0, 0, 0, 1, 2, 2, 3, 4, 4, 4]),
+        np.array([1, 0, 2, 2, 1, 0, 1, 2, 0, 1]),
+        np.array([0, 1, 0, 1, 1, 0, 1, 0, 1, 0]),
     )
     return out
 
