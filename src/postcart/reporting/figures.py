@@ -455,10 +455,16 @@ def flow_figure(boxes: Sequence[FlowBox], *, title: str) -> Figure:
     return fig
 
 
-def save_figure(fig: Figure, directory: Path, name: str) -> dict[str, Path]:
-    """Write ``name.png`` (300 dpi) and ``name.svg`` into ``directory``; one savefig per format."""
+def save_figure(fig: Figure, directory: Path, name: str, *, dpi: int = 300) -> dict[str, Path]:
+    """Write ``name.png`` (``dpi``, default 300) and ``name.svg``; one savefig per format."""
     paths = {"png": directory / f"{name}.png", "svg": directory / f"{name}.svg"}
-    fig.savefig(paths["png"], dpi=300, facecolor="white", metadata={"Software": None})
+    fig.savefig(
+        paths["png"],
+        dpi=dpi,
+        facecolor="white",
+        metadata={"Software": None},
+        pil_kwargs={"compress_level": 2},
+    )
     fig.savefig(paths["svg"], facecolor="white", metadata={"Date": None})
     return paths
 

@@ -37,12 +37,21 @@ class EmbeddedFigure:
     name: str
     section: str
     caption: str
+    svg: bytes
     png: bytes
 
 
 def _png_size(png: bytes) -> tuple[int, int]:
     w, h = struct.unpack(">II", png[16:24])
     return int(w), int(h)
+
+
+def _png_dpi(png: bytes) -> float:
+    i = png.find(b"pHYs")
+    if i < 0:
+        return 72.0
+    ppm = int.from_bytes(png[i + 4 : i + 8], "big")
+    return ppm * 0.0254 if ppm else 72.0
 
 
 def _table_ctx(t: ReportTable) -> dict[str, Any]:
@@ -101,13 +110,14 @@ def render_html(
         for f in figures:
             if f.section in fig_sections:
                 w, h = _png_size(f.png)
+                width = min(int(w * 96 / _png_dpi(f.png)), 1000)
                 figs.append(
                     {
                         "name": f.name,
                         "caption": f.caption,
-                        "png": base64.b64encode(f.png).decode("ascii"),
-                        "width": min(w // 3, 1000),
-                        "height": int(h / 3 * min(w // 3, 1000) / max(w // 3, 1)),
+                        "src": "data:image/svg+xml;base64," + base64.b64encode(f.svg).decode("ascii"),
+                        "width": width,
+                        "height": int(h * width / w),
                     }
                 )
         sections.append(

@@ -54,6 +54,7 @@ def write_report(
     *,
     version: str,
     progress: Callable[[str], None] | None = None,
+    dpi: int = 300,
 ) -> ReportOutput:
     """Write every output of the report into ``out_dir`` (atomically; see the module docstring)."""
     say = progress or (lambda _label: None)
@@ -73,9 +74,13 @@ def write_report(
         docx_figs: list[tuple[str, str, Path]] = []
         fig_paths: list[Path] = []
         for rf in report_figures(result):
-            paths = save_figure(rf.figure, tmp / "figures", rf.name)
+            paths = save_figure(rf.figure, tmp / "figures", rf.name, dpi=dpi)
             rf.figure.clear()
-            embedded.append(EmbeddedFigure(rf.name, rf.section, rf.caption, paths["png"].read_bytes()))
+            embedded.append(
+                EmbeddedFigure(
+                    rf.name, rf.section, rf.caption, paths["svg"].read_bytes(), paths["png"].read_bytes()
+                )
+            )
             docx_figs.append((rf.name, rf.caption, paths["png"]))
             fig_paths += [paths["png"], paths["svg"]]
             say(f"figure {rf.name}")

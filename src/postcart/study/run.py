@@ -552,7 +552,7 @@ def _fit_cox(
                     profile=conv.profile,
                     conf_level=conv.conf_level,
                 )
-            except StatsError as exc:
+            except (StatsError, ArithmeticError, np.linalg.LinAlgError) as exc:
                 model_warnings.append(f"{spec.id}/{name}: the Cox model could not be fitted: {exc}")
         for w in caught:
             model_warnings.append(f"{spec.id}/{name}: {w.message}")
