@@ -140,3 +140,18 @@ def test_cli_explain_and_derive_on_the_sample_extract(tmp_path: Path) -> None:
     )
     assert out.exit_code == 0, out.output
     assert "registered:" in out.output and dest.exists()
+
+
+def test_docs_mapping_table_matches_the_default_config() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "endpoints.md").read_text(encoding="utf-8")
+    cfg = EndpointConfig()
+    seen: dict[str, str] = {}
+    for line in doc.splitlines():
+        if line.startswith("| `") and "comp_" not in line and line.count("|") == 4:
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            group = cells[0].strip("`")
+            if group in cfg.group_classes:
+                for comp in cells[1].split(","):
+                    seen[comp.strip()] = group
+                assert cells[2].split(" ")[0] == cfg.group_classes[group], group
+    assert seen == dict(cfg.component_groups)
