@@ -74,3 +74,18 @@ def test_dsc012_partial_failure_month_is_the_15th(result: EndpointsResult) -> No
 def test_dsc011_stable_disease_is_not_a_failure(result: EndpointsResult) -> None:
     r = _r(result, "DSC-011")
     assert (r["best_response_cart"], bool(r["failed"])) == ("sd", False)
+
+
+def test_database_round_trip_gives_the_same_analysis_table(tmp_path: Path, result: EndpointsResult) -> None:
+    from typer.testing import CliRunner
+
+    from postcart.cli.main import app
+    from postcart.registry import import_extract, load_registry
+
+    db = str(tmp_path / "registry.sqlite")
+    import_extract(SAMPLE, db)
+    from_db = derive_endpoints(load_registry(db))
+    pd.testing.assert_frame_equal(from_db.table, result.table)
+    out = CliRunner().invoke(app, ["explain", "DSC-005", "--db", db])
+    assert out.exit_code == 0, out.output
+    assert "salvage_class = targeted" in out.output

@@ -2,41 +2,32 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-import os
 from pathlib import Path
-from typing import Any
 
 import typer
 
 from postcart.endpoints import EndpointConfig, derive_endpoints, explain_patient
 from postcart.endpoints.io import write_table
 from postcart.errors import PostcartError
-from postcart.registry.tables import RegistryTables
+from postcart.registry import RegistryTables, load_registry, read_extract
 
 
 def _load(db: str | None, extract: Path | None) -> RegistryTables:
-    registry: Any = importlib.import_module("postcart.registry")
     if extract is not None:
-        tables: RegistryTables = registry.read_extract(extract)
-        return tables
-    load = getattr(registry, "load_registry", None)
-    if load is None:
-        raise PostcartError(
-            "reading a database needs postcart.registry.load_registry, which is not available; "
-            "use --extract PATH"
-        )
-    url = db or os.environ.get("POSTCART_DB")
-    tables = load(url) if url else load()
-    return tables
+        return read_extract(extract)
+    return load_registry(db)
 
 
 def _config(path: Path | None) -> EndpointConfig:
     return EndpointConfig() if path is None else EndpointConfig.from_file(path)
 
 
-_DB = typer.Option(None, "--db", help="Registry database URL (default: POSTCART_DB).")
+_DB = typer.Option(
+    None,
+    "--db",
+    help="Registry database URL or SQLite path (default: POSTCART_DB or .postcart/registry.sqlite).",
+)
 _EXTRACT = typer.Option(None, "--extract", help="Read a registry extract (folder or workbook) instead.")
 _CUTOFF = typer.Option(None, "--cutoff", help="Data cut-off YYYY-MM-DD (default: the extract's).")
 _CONFIG = typer.Option(None, "--config", help="Endpoint configuration overrides (.yaml/.toml).")
