@@ -16,12 +16,14 @@ of ``l`` is below ``tol`` (1e-9, as R). Tests: likelihood ratio ``2 (l(b) - l(0)
 summed within clusters (Lin & Wei 1989), as ``coxph(..., robust = TRUE)`` / ``cluster()``.
 
 Monotone likelihood: after the fit, a coefficient ``j`` is declared divergent when the Newton
-step that would still be taken, ``(V U)_j``, is larger than ``tol`` in absolute value and larger
-than ``sqrt(tol) * |b_j|`` (R's ``toler.inf`` rule, which prints "Loglik converged before
-variable j; coefficient may be infinite"). Its HR, CI, z and p are then not reported and a
-``MonotoneLikelihoodWarning`` is emitted. ``firth=True`` fits Firth's penalized likelihood
-instead (Heinze & Schemper 2001), which gives finite estimates; its CIs are Wald intervals from
-the inverse information at the penalized estimate.
+step that would still be taken, ``(V U)_j``, is larger than ``sqrt(tol) * |b_j|`` (R's
+``toler.inf`` rule, which prints "Loglik converged before variable j; coefficient may be
+infinite") and at least ``MONOTONE_MIN_STEP = 0.1`` in absolute value (R asks only ``> tol``;
+the step of a diverging coefficient is ~1, the larger floor avoids false alarms for tiny
+coefficients on huge data where the relative loglik criterion stops early). Its HR, CI, z and
+p are then not reported and a ``MonotoneLikelihoodWarning`` is emitted. ``firth=True`` fits
+Firth's penalized likelihood instead (Heinze & Schemper 2001), which gives finite estimates;
+its CIs are Wald intervals from the inverse information at the penalized estimate.
 
 References
 ----------
@@ -57,6 +59,11 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 __all__ = ["CoxResult", "CoxTerm", "cox_ph"]
+
+#: A coefficient whose remaining Newton step is at least this large after the log-likelihood has
+#: converged is diverging: under monotone likelihood, l(b) ~ c - a exp(-|b|) and every Newton
+#: step has length ~1, while a finite estimate leaves a step many orders of magnitude smaller.
+MONOTONE_MIN_STEP = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,7 +417,7 @@ def cox_ph(
         monotone_idx = [
             j
             for j in range(p)
-            if (remaining[j] > tol and remaining[j] > np.sqrt(tol) * abs(beta[j]))
+            if (remaining[j] > MONOTONE_MIN_STEP and remaining[j] > np.sqrt(tol) * abs(beta[j]))
             or not np.isfinite(var[j, j])
             or var[j, j] <= 0
         ]
