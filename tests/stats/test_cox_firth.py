@@ -61,7 +61,7 @@ def monotone_data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 @pytest.mark.parametrize("ties", ["breslow", "efron"])
 def test_firth_matches_direct_maximisation_of_penalized_likelihood(ties: str) -> None:
     X, time, event = monotone_data()
-    fit = cox_ph(X, time, event, names=["g", "x"], ties=ties, firth=True)
+    fit = cox_ph(X, time, event, names=["g", "x"], ties=ties, firth=True, firth_ci="wald")
     opt = minimize(
         lambda b: -penalized(b, X, time, event, ties), np.zeros(2), method="Nelder-Mead",
         options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 20000},
@@ -99,3 +99,39 @@ def test_firth_shrinks_a_finite_estimate_towards_zero() -> None:
     fr = cox_ph(x[:, None], time, event, names=["x"], ties="breslow", firth=True)
     assert 0 < abs(fr.coef[0]) < abs(ml.coef[0])
     assert np.sign(fr.coef[0]) == np.sign(ml.coef[0])
+
+
+def profile(j: int, c: float, X: np.ndarray, time: np.ndarray, event: np.ndarray, ties: str) -> float:
+    """Profile penalized log-likelihood of coefficient j (two coefficients), by scipy."""
+    from scipy.optimize import minimize_scalar
+
+    def neg(other: float) -> float:
+        b = np.array([c, other]) if j == 0 else np.array([other, c])
+        return -penalized(b, X, time, event, ties)
+
+    return -minimize_scalar(neg, bracket=(-1.0, 1.0), tol=1e-12).fun
+
+
+@pytest.mark.reference("independent", fixture="profile penalized likelihood by scipy root finding")
+def test_firth_profile_ci_and_penalized_lr_p_match_independent_profile() -> None:
+    from scipy.optimize import brentq
+    from scipy.stats import chi2
+
+    X, time, event = monotone_data()
+    fit = cox_ph(X, time, event, names=["g", "x"], ties="breslow", firth=True)
+    assert fit.firth_ci == "profile"
+    crit = chi2.ppf(0.95, 1)
+    top = fit.loglik
+    for j, term in enumerate(fit.terms):
+        b = fit.coef[j]
+
+        def h(c: float, j: int = j) -> float:
+            return 2 * (top - profile(j, c, X, time, event, "breslow")) - crit
+
+        lo = brentq(h, b - 20, b, xtol=1e-12)
+        hi = brentq(h, b, b + 20, xtol=1e-12)
+        assert term.ci_low is not None and term.ci_high is not None
+        assert np.log(term.ci_low) == pytest.approx(lo, rel=1e-5, abs=1e-6)
+        assert np.log(term.ci_high) == pytest.approx(hi, rel=1e-5, abs=1e-6)
+        lr0 = 2 * (top - profile(j, 0.0, X, time, event, "breslow"))
+        assert term.p == pytest.approx(chi2.sf(lr0, 1), rel=1e-5)

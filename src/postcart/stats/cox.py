@@ -23,7 +23,8 @@ the step of a diverging coefficient is ~1, the larger floor avoids false alarms 
 coefficients on huge data where the relative loglik criterion stops early). Its HR, CI, z and
 p are then not reported and a ``MonotoneLikelihoodWarning`` is emitted. ``firth=True`` fits
 Firth's penalized likelihood instead (Heinze & Schemper 2001), which gives finite estimates;
-its CIs are Wald intervals from the inverse information at the penalized estimate.
+its CIs are profile penalized-likelihood intervals with penalized likelihood-ratio p-values (as
+R's ``coxphf``), or Wald intervals from the inverse information (``firth_ci="wald"``).
 
 References
 ----------
@@ -50,7 +51,7 @@ from scipy import stats as sps
 
 from postcart.errors import MonotoneLikelihoodWarning, StatsError
 from postcart.stats import _cox_engine as engine
-from postcart.stats._cox_firth import firth_fit
+from postcart.stats._cox_firth import firth_fit, firth_profile_ci
 from postcart.stats.concordance import ConcordanceResult, concordance_from_arrays
 from postcart.stats.conventions import Conventions, resolve_conventions
 from postcart.stats.results import TestStatistic
@@ -142,7 +143,10 @@ class CoxResult:
     monotone_terms : tuple of str
         The divergent terms.
     firth : bool
-        Firth's penalized likelihood was used (CIs: Wald, from the inverse information).
+        Firth's penalized likelihood was used.
+    firth_ci : str or None
+        With ``firth``: ``"profile"`` (profile penalized-likelihood CIs and penalized LR
+        p-values, as ``coxphf``) or ``"wald"``; ``None`` otherwise.
     means : ndarray
         Column means used for centring (R's ``means``).
     n_strata : int
@@ -172,6 +176,7 @@ class CoxResult:
     monotone: bool
     monotone_terms: tuple[str, ...]
     firth: bool
+    firth_ci: str | None
     means: FloatArray
     n_strata: int
     conventions: Conventions
@@ -296,6 +301,7 @@ def cox_ph(
     robust: bool = False,
     cluster: ArrayLike | None = None,
     firth: bool = False,
+    firth_ci: str = "profile",
     conf_level: float = 0.95,
     max_iter: int = 50,
     tol: float = 1e-9,
@@ -329,6 +335,9 @@ def cox_ph(
         Cluster ids for the sandwich variance (implies ``robust``).
     firth : bool
         Fit Firth's penalized partial likelihood (finite estimates under monotone likelihood).
+    firth_ci : {"profile", "wald"}
+        With ``firth``: profile penalized-likelihood CIs and penalized likelihood-ratio p-values
+        (default, as R's ``coxphf``), or Wald CIs/p from the inverse information.
     conf_level : float
         Level of the Wald CIs ``exp(coef +- z se)``.
     max_iter : int
@@ -387,6 +396,8 @@ def cox_ph(
     s_codes, n_strata = _codes("strata", strata, n)
     cl = None if cluster is None else _codes("cluster", cluster, n)[0]
     do_robust = robust or cl is not None
+    if firth_ci not in ("profile", "wald"):
+        raise StatsError(f"firth_ci must be 'profile' or 'wald', but was {firth_ci!r}")
     if max_iter < 1:
         raise StatsError(f"max_iter must be >= 1, but was {max_iter!r}")
     if not 0 < tol < 1:
@@ -432,6 +443,10 @@ def cox_ph(
     use_var = robust_var if robust_var is not None else var
 
     zq = float(sps.norm.ppf(0.5 + conv.conf_level / 2.0))
+    profile_ci = None
+    if firth and firth_ci == "profile":
+        ses = np.sqrt(np.clip(np.diag(var), 0.0, None))
+        profile_ci = firth_profile_ci(setup, beta, loglik, ses, zq * zq, tol=tol)
     terms = []
     for j, nm in enumerate(names):
         se = float(np.sqrt(var[j, j])) if var[j, j] > 0 else float("nan")
@@ -442,6 +457,23 @@ def cox_ph(
             terms.append(CoxTerm(nm, b, se, None, None, None, None, None, False, rse))
             continue
         z = b / use_se
+        if profile_ci is not None:
+            lo_, hi_, pv_ = (float(a[j]) for a in profile_ci)
+            terms.append(
+                CoxTerm(
+                    term=nm,
+                    coef=b,
+                    se=se,
+                    hr=float(np.exp(b)),
+                    ci_low=float(np.exp(lo_)) if np.isfinite(lo_) else None,
+                    ci_high=float(np.exp(hi_)) if np.isfinite(hi_) else None,
+                    z=float(z),
+                    p=pv_,
+                    estimable=True,
+                    robust_se=rse,
+                )
+            )
+            continue
         terms.append(
             CoxTerm(
                 term=nm,
@@ -497,6 +529,7 @@ def cox_ph(
         monotone=bool(monotone_terms),
         monotone_terms=monotone_terms,
         firth=firth,
+        firth_ci=firth_ci if firth else None,
         means=setup.means.copy(),
         n_strata=n_strata,
         conventions=conv,
