@@ -472,3 +472,22 @@ def test_installed_command_prints_the_same_json_as_in_process() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == run(*args)
+
+
+def test_single_level_factor_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "one.csv"
+    path.write_text("t,e,g\n1,1,a\n2,0,a\n3,1,a\n", encoding="utf-8")
+    code, err = invoke(str(path), "--time", "t", "--event", "e", "--covariates", "g")
+    assert (code, err) == (
+        1,
+        "error: one.csv: the Cox model has no coefficient to estimate; "
+        "covariate 'g' (a) has a single level\n",
+    )
+
+
+def test_group_levels_are_the_text_of_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "codes.csv"
+    path.write_text("t,e,g\n1,1,01\n2,0,02\n3,1,01\n4,1,10\n", encoding="utf-8")
+    out = run(str(path), "--time", "t", "--event", "e", "--group", "g")
+    assert [k["group"] for k in out["km"]] == ["all", "01", "02", "10"]
+    assert out["logrank"]["groups"] == ["01", "02", "10"]

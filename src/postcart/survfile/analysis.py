@@ -156,6 +156,14 @@ def _cox(data: SurvivalData, conv: Conventions) -> CoxFit:
         name: [ref] + [lv for lv in data.levels[name] if lv != ref] for name, ref in data.categorical.items()
     }
     mm = model_matrix(columns, categorical=orders)
+    if mm.X.shape[1] == 0:
+        single = [
+            f"{name!r} ({data.levels[name][0]})" for name in data.categorical if len(data.levels[name]) == 1
+        ]
+        raise SurvivalFileError(
+            f"{data.source}: the Cox model has no coefficient to estimate"
+            + (f"; covariate {', '.join(single)} has a single level" if single else "")
+        )
     rows = np.flatnonzero(complete)[mm.rows_used]
     result = cox_ph(
         mm.X,

@@ -14,9 +14,10 @@ Column rules
 * strata and covariates: any value; missing values drop the row from the analysis that uses
   the variable only (and are counted).
 * A covariate is categorical when it is named in ``categorical`` or ``reference``, or when its
-  column is not numeric. Its levels are the distinct values as text (an integer-valued number
-  as ``"2"``, not ``"2.0"``); the reference level is the one given, else the first level in
-  natural order (numeric order when every level is a number, else text order).
+  column is not numeric. Group, strata and categorical columns are read as text, so a level is
+  exactly what the file says (``01`` stays ``01``); levels are in natural order (numeric order
+  when every level is a number, else text order) and the reference level is the one given, else
+  the first level.
 """
 
 from __future__ import annotations
@@ -270,8 +271,10 @@ def read_survival_csv(
     if not p.is_file():
         raise SurvivalFileError(f"{p}: file not found")
     try:
-        frame = pd.read_csv(p, float_precision="round_trip", skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        # label columns are read as text, so a level is exactly what the file says ("01" stays "01")
+        as_text = {c: str for c in (group, strata, *categorical, *reference) if c}
+        frame = pd.read_csv(p, float_precision="round_trip", skipinitialspace=True, dtype=as_text)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, KeyError) as exc:
         raise SurvivalFileError(f"{source}: cannot be read as CSV ({exc})") from exc
     frame.columns = [str(c).strip() for c in frame.columns]
 
