@@ -160,3 +160,24 @@ def test_partial_date_rule_is_configurable() -> None:
     r = row(derive_endpoints(b.build(), config=cfg), "P")
     assert r["failure_date"] == pd.Timestamp("2020-05-01")
     assert r["second_progression_date"] == pd.Timestamp("2021-01-01")
+
+
+def test_partial_salvage_start_in_the_failure_month_is_anchored_at_the_failure() -> None:
+    b = RegistryBuilder()
+    b.patient("P").infusion("P", D0).event("P", "2020-04-20").line("P", "2020-04", ("lenalidomide",))
+    b.vital("P", "2020-12-01")
+    res = derive_endpoints(b.build())
+    r = row(res, "P")
+    # 2020-04 -> 2020-04-15, clamped to the failure 2020-04-20: the line is the salvage line
+    assert (r["salvage_status"], r["salvage_start_date"]) == ("treated", pd.Timestamp("2020-04-20"))
+    assert res.notes.partial_dates_clamped["treatment_lines.start_date"] == 1
+
+
+def test_partial_death_is_not_imputed_before_the_patients_latest_record() -> None:
+    b = RegistryBuilder()
+    b.patient("P").infusion("P", D0).event("P", "2020-05-01").assessment("P", "2020-06-25", "pd")
+    b.vital("P", "2020-06", death="2020-06", cause="lymphoma")
+    r = row(derive_endpoints(b.build()), "P")
+    # death 2020-06 -> 2020-06-15, clamped to the assessment of 2020-06-25; OS-2 = 55 days
+    assert r["death_date"] == pd.Timestamp("2020-06-25")
+    assert r["os2_months"] == pytest.approx(55 / M, rel=1e-12)

@@ -11,11 +11,12 @@ infusions.lymphodepletion_date      patients.decision_date
 infusions.infusion_date             patients.decision_date, lymphodepletion date
 assessments.assessment_date         D0 (decision date when not infused)
 disease_events.event_date           D0 (decision date when not infused)
-treatment_lines.start_date          D0 (decision date when not infused)
+treatment_lines.start_date          the failure (first progression) date, else D0
 treatment_lines.end_date            the line's start
 treatment_lines.best_response_date  the line's start
 vital_status.last_contact_date      D0 (decision date when not infused)
-vital_status.death_date             D0 (decision date when not infused)
+vital_status.death_date             the latest dated record (D0, assessments, events,
+                                    line starts, day-precise last contact)
 ==================================  ==============================================
 
 Cut-off: records whose date period starts after the cut-off are dropped and counted (patients by
@@ -32,10 +33,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from postcart.endpoints.config import EndpointConfig
-from postcart.endpoints.dates import NoteCounter, after_cutoff, impute_dates
+from postcart.endpoints.dates import NoteCounter, after_cutoff, group_min, impute_dates
 from postcart.errors import EndpointError
 from postcart.registry.tables import RegistryTables
 
@@ -157,7 +159,13 @@ def prepare(
     d0_arr = d0.reindex(registered).to_numpy(dtype="datetime64[ns]")
 
     def post_d0(
-        frame: pd.DataFrame, table: str, column: str, *, drop_before: bool, columns: list[str] | None = None
+        frame: pd.DataFrame,
+        table: str,
+        column: str,
+        *,
+        drop_before: bool,
+        columns: list[str] | None = None,
+        anchors: npt.NDArray[np.datetime64] = anchor_arr,
     ) -> pd.DataFrame:
         frame = _drop_after(_encode(frame, ids, columns), column, f"{table}.{column}", cutoff, notes)
         frame[column] = impute_dates(
@@ -166,7 +174,7 @@ def prepare(
             field_name=f"{table}.{column}",
             config=config,
             notes=notes,
-            anchor=pd.Series(anchor_arr[frame["patient_id"].to_numpy()], index=frame.index),
+            anchor=pd.Series(anchors[frame["patient_id"].to_numpy()], index=frame.index),
             cutoff=cutoff,
         )
         if drop_before:
@@ -190,7 +198,25 @@ def prepare(
     ev = ev.rename(columns={"event_date": "date"})[
         ["patient_id", "date", "event_type", "next_treatment", "biopsy"]
     ]
-    lines = post_d0(tables.treatment_lines, "treatment_lines", "start_date", drop_before=False)
+    # lines are anchored at the first progression (the failure) when there is one, else at D0
+    n = len(registered)
+    is_pd = ass["response"].eq("pd").to_numpy()
+    first_prog = group_min(
+        np.concatenate(
+            [ev["patient_id"].to_numpy(dtype=np.int64), ass["patient_id"].to_numpy(dtype=np.int64)[is_pd]]
+        ),
+        np.concatenate(
+            [ev["date"].to_numpy(dtype="datetime64[ns]"), ass["date"].to_numpy(dtype="datetime64[ns]")[is_pd]]
+        ),
+        n,
+    )
+    lines = post_d0(
+        tables.treatment_lines,
+        "treatment_lines",
+        "start_date",
+        drop_before=False,
+        anchors=np.where(np.isnat(first_prog), anchor_arr, first_prog),
+    )
     _check_components(lines, ids, config)
     line_anchor = lines["start_date"]
     lines["end_date"] = impute_dates(
@@ -216,19 +242,44 @@ def prepare(
 
     vit = _unique_index(_encode(tables.vital_status, ids), "vital_status", ids)
     v_anchor = post_anchor.reindex(vit.index)
+    # a death is anchored at the patient's latest dated record (and day-precise last contact)
+    lc_day = vit["last_contact_date"].where(vit["last_contact_date_precision"].eq("day"))
+    latest = group_min(
+        np.concatenate(
+            [
+                np.arange(n),
+                ass["patient_id"].to_numpy(dtype=np.int64),
+                ev["patient_id"].to_numpy(dtype=np.int64),
+                lines["patient_id"].to_numpy(dtype=np.int64),
+                vit.index.to_numpy(dtype=np.int64),
+            ]
+        ),
+        np.concatenate(
+            [
+                anchor_arr,
+                ass["date"].to_numpy(dtype="datetime64[ns]"),
+                ev["date"].to_numpy(dtype="datetime64[ns]"),
+                lines["start_date"].to_numpy(dtype="datetime64[ns]"),
+                lc_day.to_numpy(dtype="datetime64[ns]"),
+            ]
+        ),
+        n,
+        latest=True,
+    )
+    death_anchor = pd.Series(latest[vit.index.to_numpy(dtype=np.int64)], index=vit.index)
     death_late = after_cutoff(vit["death_date"], cutoff)
     notes.add("after_cutoff", "vital_status.death_date", int(death_late.sum()))
     vit.loc[death_late.to_numpy(), ["death_date", "death_cause"]] = [pd.NaT, None]
     lc_late = after_cutoff(vit["last_contact_date"], cutoff)
     notes.add("after_cutoff", "vital_status.last_contact_date", int(lc_late.sum()))
-    for col in ("last_contact_date", "death_date"):
+    for col, anchor in (("last_contact_date", v_anchor), ("death_date", death_anchor)):
         vit[col] = impute_dates(
             vit[col],
             vit[f"{col}_precision"],
             field_name=f"vital_status.{col}",
             config=config,
             notes=notes,
-            anchor=v_anchor,
+            anchor=anchor,
             cutoff=cutoff,
         )
     if cutoff is not None:
