@@ -32,6 +32,10 @@ _DESCRIBE: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Dates the derivation never reads (left out of the timeline).
+_UNUSED_DATES: frozenset[str] = frozenset({"planned_date"})
+
+
 @dataclass(frozen=True, slots=True)
 class TimelineEntry:
     """One dated registry value of the patient."""
@@ -104,10 +108,10 @@ class ExplanationResult:
             lines.append(f"  {name} = {value}")
             if how:
                 lines.append(f"      {how}")
-        counted = {k: v for d in self.notes.values() for k, v in d.items()}
+        counted = [(kind, k, v) for kind, d in self.notes.items() for k, v in d.items()]
         if counted:
-            lines += ["", "Counted"]
-            lines += [f"  {k}: {v}" for k, v in counted.items()]
+            lines += ["", "Counted (partial-date rule, cut-off, other situations)"]
+            lines += [f"  {kind.replace('_', ' ')}: {k}: {v}" for kind, k, v in counted]
         return "\n".join(lines)
 
 
@@ -153,7 +157,7 @@ def _timeline(sub: RegistryTables, cutoff: pd.Timestamp | None) -> tuple[Timelin
                 if k in rec.index and _plain(rec[k]) not in (None, [])
             )
             for f in spec.fields:
-                if f.kind != "date" or pd.isna(rec[f.name]):
+                if f.kind != "date" or f.name in _UNUSED_DATES or pd.isna(rec[f.name]):
                     continue
                 when = pd.Timestamp(rec[f.name])
                 prec = str(rec[f"{f.name}_precision"] or "day")
