@@ -102,13 +102,18 @@ def _sort_rows(stop: FloatArray, event: NDArray[np.bool_], strata: IntArray) -> 
         return np.zeros(0, dtype=np.intp)
     tmin, tmax = float(stop.min()), float(stop.max())
     n_strata = int(strata.max()) + 1
-    integer = tmax - tmin < 2**40 and bool(np.all(stop == np.floor(stop)))
-    if integer and (tmax - tmin + 1) * 2 * n_strata < 2**62:
-        key = ((strata.astype(np.int64) * int(tmax - tmin + 1)) + (stop - tmin).astype(np.int64)) * 2
+    span = tmax - tmin + 1.0
+    if span * 2 * n_strata < 65536 and bool(np.all(stop == np.floor(stop))):
+        key16 = (stop - tmin).astype(np.uint16)
+        if n_strata > 1:
+            key16 += strata.astype(np.uint16) * np.uint16(span)
+        key16 <<= 1
+        key16 |= ~event
+        return np.argsort(key16, kind="stable")
+    if span * 2 * n_strata < 2**62 and bool(np.all(stop == np.floor(stop))):
+        key = ((strata.astype(np.int64) * int(span)) + (stop - tmin).astype(np.int64)) * 2
         key += (~event).astype(np.int64)
-        if int(key.max()) < 65536:
-            return np.argsort(key.astype(np.uint16), kind="stable").astype(np.intp)
-        return np.argsort(key).astype(np.intp)
+        return np.argsort(key)
     return np.lexsort(((~event).astype(np.int8), stop, strata)).astype(np.intp)
 
 
@@ -349,14 +354,15 @@ class NewtonResult:
     converged: bool
 
 
-def newton_raphson(s: CoxSetup, *, max_iter: int, tol: float) -> NewtonResult:
+def newton_raphson(s: CoxSetup, *, max_iter: int, tol: float, ev0: CoxEval | None = None) -> NewtonResult:
     """Newton-Raphson from ``beta = 0`` with step halving, stopping rule of R's ``coxph``.
 
     Stops when ``|1 - loglik_old / loglik_new| <= tol`` after a full (not halved) step.
     """
     p = s.p
     beta = np.zeros(p)
-    ev0 = evaluate(s, beta)
+    if ev0 is None:
+        ev0 = evaluate(s, beta)
     if p == 0:
         return NewtonResult(beta, ev0, ev0, 0, True)
     cur = ev0

@@ -416,7 +416,7 @@ def cox_ph(
         converged, iterations = fr.converged, fr.iterations
         ev_fit = engine.evaluate(setup, beta)
     else:
-        nr = engine.newton_raphson(setup, max_iter=max_iter, tol=tol)
+        nr = engine.newton_raphson(setup, max_iter=max_iter, tol=tol, ev0=ev0)
         beta = nr.beta
         ev_fit = nr.ev
         info = ev_fit.info
