@@ -82,9 +82,7 @@ def _forest(r: StudyResult, aid: str) -> ReportFigure | None:
             if "[" in term and not factor_header_done:
                 cov = next(c for c in a.spec.covariates if term.startswith(c.name + "["))
                 rows.append(
-                    ForestRow(
-                        f"{cov.label} (vs {cov.reference_label})", None, None, None, None, True, header=True
-                    )
+                    ForestRow(f"{cov.label} (vs reference)", None, None, None, None, True, header=True)
                 )
                 factor_header_done = True
             t = terms.get(term)
@@ -100,10 +98,9 @@ def _forest(r: StudyResult, aid: str) -> ReportFigure | None:
                     m.n,
                 )
             )
-    scal = [
-        f"{c.label.split(' (')[0]} per {c.per:g} units" for c in a.spec.covariates if c.kind == "continuous"
-    ]
-    note = f"Wald 95% CI; {r.methods.conventions['ties']} ties." + (f" {'; '.join(scal)}." if scal else "")
+    refs = [f"{c.label} reference: {c.reference_label}" for c in a.spec.covariates if c.kind == "factor"]
+    ties = str(r.methods.conventions["ties"]).capitalize()
+    note = f"Wald 95% CI; {ties} ties." + "".join(f" {x}." for x in refs)
     title = a.spec.title
     return ReportFigure(
         f"forest_{aid.removeprefix('cox_')}",

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from postcart.study import _stats
+from postcart import stats
 from postcart.study._columns import as_float, as_label
 from postcart.study.results import CharacteristicsResult
 from postcart.study.spec import CharacteristicsAnalysis, Variable
@@ -39,11 +39,10 @@ def _categorical_test(counts: np.ndarray) -> tuple[str, float | None, int | None
         return "not tested (one level or group)", None, None, None
     expected = counts.sum(axis=1, keepdims=True) * counts.sum(axis=0, keepdims=True) / counts.sum()
     if (expected >= 5).all():
-        res = _stats.chisq_test(counts, correct=False)
-        df = getattr(res, "df", None)
-        return "chi-square", _stat(res), None if df is None else int(df), _p(res)
-    res = _stats.fisher_exact(counts)
-    return "Fisher exact", None, None, _p(res)
+        chi = stats.chisq_test(counts, correct=False)
+        return "chi-square", float(chi.chisq), int(chi.df), float(chi.p)
+    fisher = stats.fisher_exact(counts)
+    return "Fisher exact", None, None, float(fisher.p)
 
 
 def _continuous_test(samples: list[np.ndarray]) -> tuple[str, float | None, int | None, float | None]:
@@ -51,11 +50,11 @@ def _continuous_test(samples: list[np.ndarray]) -> tuple[str, float | None, int 
     if len(samples) < 2:
         return "not tested (one group)", None, None, None
     if len(samples) == 2:
-        res = _stats.wilcoxon_test(samples[0], samples[1])
-        return "Wilcoxon rank-sum", _stat(res), None, _p(res)
-    res = _stats.kruskal_wallis(*samples)
-    df = getattr(res, "df", None)
-    return "Kruskal-Wallis", _stat(res), None if df is None else int(df), _p(res)
+        w = stats.wilcoxon_test(samples[0], samples[1], exact=False, correct=True)
+        return "Wilcoxon rank-sum", float(w.statistic), None, float(w.p)
+    kw = stats.kruskal_wallis(*samples)
+    df = getattr(kw, "df", None)
+    return "Kruskal-Wallis", _stat(kw), None if df is None else int(df), float(kw.p)
 
 
 def _levels(var: Variable, values: np.ndarray) -> tuple[list[str], list[str]]:

@@ -25,7 +25,6 @@ import pandas as pd
 
 from postcart import stats
 from postcart.errors import SpecError, StatsError
-from postcart.study import _stats
 from postcart.study._columns import (
     POPULATION_COLUMNS,
     as_float,
@@ -402,7 +401,7 @@ def _response(
                 else int((resp[sel] == code).sum())
             )
             if n:
-                ci = _stats.proportion_ci(k, n, method="exact", conf_level=conf_level)
+                ci = stats.proportion_ci(k, n, method="exact", conf_level=conf_level)
                 lo, hi = 100.0 * float(ci.ci_low), 100.0 * float(ci.ci_high)
             else:
                 lo = hi = float("nan")
@@ -622,7 +621,7 @@ def _contingency(
     test_name = "Pearson chi-square" if spec.test == "chisq" else "Fisher exact (Freeman-Halton r x c)"
     if counts.shape[0] >= 2 and counts.shape[1] >= 2:
         arr = counts.to_numpy(dtype=np.int64)
-        res = _stats.chisq_test(arr, correct=False) if spec.test == "chisq" else _stats.fisher_exact(arr)
+        res = stats.chisq_test(arr, correct=False) if spec.test == "chisq" else stats.fisher_exact(arr)
         stat, df, p = _test_fields(res)
         if spec.test == "fisher":
             stat, df = None, None
