@@ -226,3 +226,26 @@ def test_bad_input_raises_an_error_that_names_the_fault(kwargs: dict, message: s
     args = {"X": XB[:, None], "time": TIME, "event": STATUS, "names": ["x"]} | kwargs
     with pytest.raises(StatsError, match=message):
         cox_ph(args.pop("X"), args.pop("time"), args.pop("event"), **args)
+
+
+def test_result_records_conventions_and_converts_to_a_tidy_frame() -> None:
+    fit = cox_ph(XB[:, None], TIME, STATUS, names=["x"], profile="r")
+    assert fit.ties == "efron" and fit.conventions.profile == "r" and fit.conventions.ties == "efron"
+    assert cox_ph(XB[:, None], TIME, STATUS, names=["x"]).ties == "breslow"  # SAS profile default
+    frame = fit.to_frame()
+    assert list(frame.columns) == [
+        "term",
+        "coef",
+        "se",
+        "robust_se",
+        "hr",
+        "ci_low",
+        "ci_high",
+        "z",
+        "p",
+        "estimable",
+    ]
+    assert frame.loc[0, "coef"] == fit.term("x").coef
+    with pytest.raises(StatsError, match=r"no term 'y' in this model; terms are \['x'\]"):
+        fit.term("y")
+    assert repr(fit).startswith("CoxResult(terms=['x'], n=6, n_events=4, ties='efron'")
