@@ -73,7 +73,7 @@ def derive_characteristics(
     *,
     config: EndpointConfig,
     notes: NoteCounter,
-) -> pd.DataFrame:
+) -> ColumnCollector:
     """Characteristic columns per patient (index = ``patients.index``)."""
     index = patients.index
     out = ColumnCollector(index)
@@ -140,4 +140,4 @@ def derive_characteristics(
     out["icans_grade"] = tox["icans_grade"].astype("Int64")
     out["cytopenia_d30_ge3"] = _ge(tox["cytopenia_d30_grade"], 3)
     out["cytopenia_d90_ge3"] = _ge(tox["cytopenia_d90_grade"], 3)
-    return out.frame()
+    return out

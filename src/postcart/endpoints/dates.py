@@ -234,5 +234,5 @@ class ColumnCollector(dict[str, pd.Series]):
         super().__setitem__(key, series)
 
     def frame(self) -> pd.DataFrame:
-        """The collected columns as one frame, in insertion order."""
-        return pd.DataFrame(dict(self), index=self.index)
+        """The collected columns as one frame, in insertion order (columns are not copied)."""
+        return pd.DataFrame(dict(self), index=self.index, copy=False)

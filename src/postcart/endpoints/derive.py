@@ -213,7 +213,10 @@ def derive_endpoints(
     alive[(~index.isin(prep.vital.index))] = pd.NA
     tail["alive"] = alive
     tail["cutoff_date"] = pd.Series(cut if cut is not None else pd.NaT, index=index, dtype="datetime64[ns]")
-    table = pd.concat([t.frame(), chars, fail, sp, surv, salv, tail.frame()], axis=1).reset_index(drop=True)
+    for part in (chars, fail, sp, surv, salv, tail):
+        t.update(part)
+    table = t.frame()
+    table.index = pd.RangeIndex(len(table))
 
     flow = build_flow(
         table,

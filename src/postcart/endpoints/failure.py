@@ -40,7 +40,7 @@ def response_rank(response: pd.Series) -> npt.NDArray[np.int8]:
 
 def derive_failure(
     index: pd.Index, d0: pd.Series, assessments: pd.DataFrame, events: pd.DataFrame
-) -> pd.DataFrame:
+) -> ColumnCollector:
     """Per patient of ``index``: failure date, source, type, best response, first CR/PR date.
 
     ``index`` is ``RangeIndex(n)`` and ``patient_id`` in the frames is the patient's position
@@ -99,12 +99,12 @@ def derive_failure(
     responder = pd.array(best <= 1, dtype="boolean")
     responder[best == 99] = pd.NA
     out["cart_responder"] = responder
-    return out.frame()
+    return out
 
 
 def second_progression(
     index: pd.Index, failure_date: pd.Series, assessments: pd.DataFrame, events: pd.DataFrame
-) -> pd.DataFrame:
+) -> ColumnCollector:
     """Per patient: ``second_progression_date`` and its ``second_progression_source``."""
     n = len(index)
     fdate = failure_date.to_numpy(dtype="datetime64[ns]")
@@ -128,4 +128,4 @@ def second_progression(
     out["second_progression_source"] = labels(
         index, [(use_ev, "disease_event"), (~np.isnat(next_pd), "assessment")]
     )
-    return out.frame()
+    return out

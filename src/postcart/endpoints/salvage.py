@@ -46,7 +46,7 @@ def derive_salvage(
     *,
     config: EndpointConfig,
     notes: NoteCounter,
-) -> pd.DataFrame:
+) -> ColumnCollector:
     """Salvage columns per patient of ``index`` (NA for patients without failure)."""
     fdate = failure_date.to_numpy(dtype="datetime64[ns]")
     l_fd = fdate[lines["patient_id"].to_numpy(dtype=np.int64)]
@@ -110,4 +110,4 @@ def derive_salvage(
     out["salvage_response_evaluable"] = _bool(evaluable, treated)
     out["salvage_orr"] = _bool(resp.isin(["cr", "pr"]), evaluable)
     out["salvage_cr"] = _bool(resp.eq("cr"), evaluable)
-    return out.frame()
+    return out

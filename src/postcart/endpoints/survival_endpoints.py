@@ -43,7 +43,7 @@ def time_to_event(
     *,
     config: EndpointConfig,
     notes: NoteCounter,
-) -> pd.DataFrame:
+) -> ColumnCollector:
     """One endpoint for every row with an ``origin`` (other rows are NA).
 
     Returns columns ``<name>_months`` (float), ``<name>_event`` (boolean), ``<name>_end_date``,
@@ -81,7 +81,7 @@ def time_to_event(
     out[f"{name}_event"] = event
     out[f"{name}_end_date"] = end_s
     out[f"{name}_end_source"] = source.where(has & ~missing_end, None)
-    return out.frame()
+    return out
 
 
 def derive_survival(
@@ -95,7 +95,7 @@ def derive_survival(
     last_assessment: pd.Series,
     config: EndpointConfig,
     notes: NoteCounter,
-) -> pd.DataFrame:
+) -> ColumnCollector:
     """PFS-2, OS-2, PFS, OS and DOR (see the module table)."""
     if config.pfs_censoring == "last_contact":
         pfs_censor = ("last_contact", last_contact)
@@ -138,4 +138,7 @@ def derive_survival(
             notes=notes,
         ),
     ]
-    return pd.concat(parts, axis=1)
+    out = ColumnCollector(d0.index)
+    for part in parts:
+        out.update(part)
+    return out
