@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
+from postcart.errors import MonotoneLikelihoodWarning
 from postcart.stats import cox_ph
 
 pytestmark = [pytest.mark.needs_r, pytest.mark.reference("live R survival::coxph")]
@@ -38,11 +39,14 @@ num <- function(x) {
   if (length(x) == 0) return("[]")
   paste0("[", paste(ifelse(is.finite(x), sprintf("%.17g", x), "null"), collapse = ","), "]")
 }
-f <- switch(spec,
+warned <- character(0)
+f <- withCallingHandlers(switch(spec,
   ties_weights = coxph(Surv(time, status) ~ x1 + x2, data = d, weights = w, ties = ties),
   entry_strata = coxph(Surv(entry, time, status) ~ x1 + x2 + strata(g), data = d, ties = ties),
   cluster      = coxph(Surv(entry, time, status) ~ x1 + x2, data = d, cluster = id, ties = ties),
-  weights_robust = coxph(Surv(time, status) ~ x1 + x2, data = d, weights = w, robust = TRUE, ties = ties))
+  weights_robust = coxph(Surv(time, status) ~ x1 + x2, data = d, weights = w, robust = TRUE, ties = ties),
+  monotone = coxph(Surv(time, status) ~ x1 + x2, data = d, ties = ties)),
+  warning = function(w) { warned <<- c(warned, conditionMessage(w)); invokeRestart("muffleWarning") })
 v <- if (is.null(f$naive.var)) f$var else f$naive.var
 rv <- if (is.null(f$naive.var)) numeric(0) else f$var
 cat("{",
@@ -52,7 +56,8 @@ cat("{",
   '"loglik":', num(f$loglik), ",",
   '"score":', num(f$score), ",",
   '"wald":', num(f$wald.test), ",",
-  '"concordance":', num(f$concordance[c("concordance", "std")]),
+  '"concordance":', num(f$concordance[c("concordance", "std")]), ",",
+  '"infinite":', if (any(grepl("infinite", warned))) "true" else "false",
   "}\n")
 """
 
@@ -92,6 +97,14 @@ def make_case(spec: str, seed: int = 7) -> pd.DataFrame:
                 if last:
                     break
         return pd.DataFrame(rows)
+    if spec == "monotone":  # x2 = 1 is a group without events: its coefficient runs to -infinity
+        n = 60
+        x2 = np.repeat([0, 1], 30)
+        status = ((rng.random(n) < 0.7) & (x2 == 0)).astype(int)
+        return pd.DataFrame(
+            {"time": rng.integers(1, 10, n).astype(float), "status": status,
+             "x1": rng.normal(size=n).round(2), "x2": x2}
+        )  # fmt: skip
     n = 100
     return pd.DataFrame(
         {"time": rng.integers(1, 30, n).astype(float), "status": (rng.random(n) < 0.6).astype(int),
@@ -148,3 +161,23 @@ def test_cox_matches_live_r_on_weights_entry_strata_and_clusters(
     else:
         assert fit.robust_var is None
     assert [fit.concordance, fit.concordance_se] == pytest.approx(r["concordance"], rel=RTOL)
+    assert not r["infinite"] and not fit.monotone
+
+
+@pytest.mark.parametrize("ties", ["breslow", "efron"])
+def test_group_without_events_is_monotone_where_r_says_coefficient_may_be_infinite(
+    ties: str, tmp_path: Path
+) -> None:
+    frame = make_case("monotone")
+    r = run_r(frame, "monotone", ties, tmp_path)
+    assert r["infinite"]
+    with pytest.warns(MonotoneLikelihoodWarning, match=r"\['x2'\]"):
+        fit = cox_ph(
+            frame[["x1", "x2"]].to_numpy(float), frame["time"].to_numpy(float),
+            frame["status"].to_numpy(float), names=["x1", "x2"], ties=ties,
+        )  # fmt: skip
+    assert fit.monotone_terms == ("x2",)
+    # the likelihood converges to the same supremum; the finite coefficient agrees
+    assert_allclose([fit.loglik_null, fit.loglik], r["loglik"], rtol=RTOL)
+    assert fit.coef[0] == pytest.approx(r["coef"][0], rel=1e-5)
+    assert fit.coef[1] < -10 and r["coef"][1] < -10
