@@ -11,6 +11,7 @@ so export -> import -> export is identical.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -38,10 +39,12 @@ def date_text(dates: pd.Series, precision: pd.Series) -> pd.Series:
     return pd.Series(text, index=dates.index, dtype=object).where(dates.notna(), "")
 
 
-def to_text(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
-    """The table in canonical text, columns = ``spec.field_names``, every cell a ``str``."""
+def to_text(frame: pd.DataFrame, spec: TableSpec, *, fields: Sequence[str] | None = None) -> pd.DataFrame:
+    """The table in canonical text, every cell a ``str``; columns = ``fields`` (default: all
+    of ``spec.field_names``)."""
+    names = list(spec.field_names if fields is None else fields)
     out: dict[str, pd.Series] = {}
-    for f in spec.fields:
+    for f in (spec.field(n) for n in names):
         s = frame[f.name]
         if f.kind == "date":
             out[f.name] = date_text(s, frame[f"{f.name}_precision"])
@@ -55,7 +58,7 @@ def to_text(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
             out[f.name] = s.map(lambda t: ";".join(t) if isinstance(t, tuple) else "").astype(object)
         else:
             out[f.name] = s.where(s.notna(), "").astype(object)
-    return pd.DataFrame(out, index=frame.index, columns=list(spec.field_names))
+    return pd.DataFrame(out, index=frame.index, columns=names)
 
 
 def to_db_frame(frame: pd.DataFrame, spec: TableSpec, *, dates_as_text: bool = False) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from postcart.registry.issues import (
@@ -95,7 +96,9 @@ def _clean(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     frame.columns = [str(c).strip() for c in frame.columns]
     for c in frame.columns:
-        frame[c] = frame[c].astype(str).str.strip()
+        codes, uniques = pd.factorize(frame[c].astype(str))
+        stripped = pd.Series(np.asarray(uniques, dtype=object), dtype=object).str.strip()
+        frame[c] = stripped.take(codes).set_axis(frame.index)
     if len(frame.columns):
         frame = frame.loc[(frame != "").any(axis=1)]
     return frame

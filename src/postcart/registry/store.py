@@ -284,7 +284,8 @@ def _upsert_table(
     table = REGISTRY_TABLES[spec.name]
     old = _read_table(conn, spec)
     new = new.reset_index(drop=True)
-    new_text = to_text(new, spec)
+    # full text only when there are stored rows to compare with (the first import needs keys only)
+    new_text = to_text(new, spec, fields=None if len(old) else spec.key)
     new_key = _match_key(new_text, new, spec)
     old_text = to_text(old, spec)
     old_key = _match_key(old_text, old, spec) if len(old) else pd.Series([], dtype=object)

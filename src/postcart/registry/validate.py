@@ -157,23 +157,47 @@ def _range_text(f: FieldSpec) -> str:
     return f"<= {_fmt_num(hi)}{unit}" if hi is not None else ""
 
 
+def _factorize(s: pd.Series) -> tuple[npt.NDArray[np.intp], pd.Series]:
+    """Codes and unique values of a text column: rules run once per distinct value."""
+    codes, uniques = pd.factorize(s)
+    return np.asarray(codes, dtype=np.intp), pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+
+
+def _expand(values: pd.Series, codes: npt.NDArray[np.intp], index: pd.Index) -> pd.Series:
+    """Per-unique results back to one value per row."""
+    return values.take(codes).set_axis(index)
+
+
+def _parse_unique_dates(u: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    present = u != ""
+    parts = u.str.extract(_DATE_RE)
+    y, m, d = parts[0], parts[1], parts[2]
+    full = y + "-" + m.fillna("01") + "-" + d.fillna("01")
+    dates = pd.to_datetime(full, format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]")
+    invalid = present & dates.isna()
+    precision = pd.Series(
+        np.where(d.notna(), "day", np.where(m.notna(), "month", "year")), index=u.index, dtype=object
+    )
+    return dates, precision.where(dates.notna(), None), invalid
+
+
 def parse_dates(s: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Parse ISO (possibly partial) dates.
 
     Returns ``(dates, precision, invalid)``: ``datetime64[ns]`` (first day of the period),
     precision names (``None`` when missing or invalid), and a mask of non-empty invalid cells.
     """
-    present = s != ""
-    parts = s.str.extract(_DATE_RE)
-    y, m, d = parts[0], parts[1], parts[2]
-    full = y + "-" + m.fillna("01") + "-" + d.fillna("01")
-    dates = pd.to_datetime(full, format="%Y-%m-%d", errors="coerce")
-    invalid = present & dates.isna()
-    precision = pd.Series(
-        np.where(d.notna(), "day", np.where(m.notna(), "month", "year")), index=s.index, dtype=object
+    codes, u = _factorize(s)
+    dates, precision, invalid = _parse_unique_dates(u)
+    return (
+        _expand(dates, codes, s.index),
+        _expand(precision, codes, s.index),
+        _expand(invalid.astype(bool), codes, s.index),
     )
-    precision = precision.where(dates.notna(), None)
-    return dates.astype("datetime64[ns]"), precision, invalid
+
+
+def _split_codes(v: str) -> tuple[str, ...]:
+    return tuple(p for p in (x.strip() for x in v.split(";")) if p)
 
 
 def _parse_field(raw: RawTable, f: FieldSpec, out: dict[str, pd.Series], col: _Collector) -> None:
@@ -194,33 +218,6 @@ def _parse_field(raw: RawTable, f: FieldSpec, out: dict[str, pd.Series], col: _C
         out[f.name] = dates
         out[f"{f.name}_precision"] = precision
         return
-    if kind == "int":
-        ok = s.str.fullmatch(_INT_RE)
-        col.add_rows(raw, present & ~ok, field=f.name, rule="int", message="is not a whole number")
-        ints = pd.to_numeric(s.where(ok, None), errors="coerce").astype("Int64")
-        _check_range(raw, f, ints.astype("float64"), col)
-        out[f.name] = ints
-        return
-    if kind == "float":
-        floats = pd.to_numeric(s.where(present, None), errors="coerce").astype("float64")
-        bad = present & ~np.isfinite(floats.to_numpy(dtype="float64", na_value=np.nan))
-        col.add_rows(raw, bad, field=f.name, rule="number", message="is not a number")
-        floats = floats.where(~bad, np.nan)
-        _check_range(raw, f, floats, col)
-        out[f.name] = floats
-        return
-    if kind == "bool":
-        low = s.str.lower()
-        is_true = low.isin(TRUE_WORDS)
-        is_false = low.isin(FALSE_WORDS)
-        col.add_rows(
-            raw, present & ~is_true & ~is_false, field=f.name, rule="bool", message="is not yes or no"
-        )
-        vals = pd.Series(pd.NA, index=s.index, dtype="boolean")
-        vals[is_true] = True
-        vals[is_false] = False
-        out[f.name] = vals
-        return
     if kind == "code":
         ok = s.isin(f.codes)
         col.add_rows(
@@ -232,26 +229,66 @@ def _parse_field(raw: RawTable, f: FieldSpec, out: dict[str, pd.Series], col: _C
         )
         out[f.name] = s.where(present & ok, None).astype(object)
         return
+    codes, u = _factorize(s)
+    u_present = u != ""
+    if kind == "int":
+        u_ok = u.str.fullmatch(_INT_RE).astype(bool)
+        bad = _expand(u_present & ~u_ok, codes, s.index)
+        col.add_rows(raw, bad, field=f.name, rule="int", message="is not a whole number")
+        u_ints = pd.to_numeric(u.where(u_ok, None), errors="coerce").astype("Int64")
+        ints = _expand(u_ints, codes, s.index)
+        _check_range(raw, f, ints.astype("float64"), col)
+        out[f.name] = ints
+        return
+    if kind == "float":
+        u_floats = pd.to_numeric(u.where(u_present, None), errors="coerce").astype("float64")
+        u_bad = u_present & ~np.isfinite(u_floats.to_numpy(dtype="float64", na_value=np.nan))
+        col.add_rows(
+            raw, _expand(u_bad, codes, s.index), field=f.name, rule="number", message="is not a number"
+        )
+        floats = _expand(u_floats.where(~u_bad, np.nan), codes, s.index)
+        _check_range(raw, f, floats, col)
+        out[f.name] = floats
+        return
+    if kind == "bool":
+        low = u.str.lower()
+        u_true = low.isin(TRUE_WORDS)
+        u_false = low.isin(FALSE_WORDS)
+        bad = _expand(u_present & ~u_true & ~u_false, codes, s.index)
+        col.add_rows(raw, bad, field=f.name, rule="bool", message="is not yes or no")
+        u_vals = pd.Series(pd.NA, index=u.index, dtype="boolean")
+        u_vals[u_true] = True
+        u_vals[u_false] = False
+        out[f.name] = _expand(u_vals, codes, s.index)
+        return
     if kind == "codes":
-        pieces = s.str.split(";").explode().str.strip()
-        pieces = pieces[pieces.notna() & (pieces != "")]
-        bad_piece = ~pieces.isin(f.codes)
-        if bad_piece.any():
-            bad_rows = pieces[bad_piece].groupby(level=0).agg(lambda x: ", ".join(repr(v) for v in x))
-            mask = s.index.isin(bad_rows.index)
-            msg = pd.Series("", index=s.index, dtype=object)
-            msg.loc[bad_rows.index] = (
-                "contains unknown code(s) " + bad_rows + f" (allowed: {_allowed_text(f.codes)})"
+        allowed = set(f.codes)
+        u_tuples = pd.Series([_split_codes(v) for v in u], index=u.index, dtype=object)
+        u_unknown = [[c for c in t if c not in allowed] for t in u_tuples]
+        if any(u_unknown):
+            u_msg = pd.Series(
+                [
+                    "contains unknown code(s) "
+                    + ", ".join(repr(c) for c in unknown)
+                    + f" (allowed: {_allowed_text(f.codes)})"
+                    for unknown in u_unknown
+                ],
+                index=u.index,
+                dtype=object,
             )
-            col.add_rows(raw, mask, field=f.name, rule="code", message=msg)
-        grouped = pieces.groupby(level=0).agg(tuple)
-        vals = pd.Series([()] * len(s), index=s.index, dtype=object)
-        vals.loc[grouped.index] = grouped
-        out[f.name] = vals
+            u_bad = pd.Series([bool(x) for x in u_unknown], index=u.index)
+            col.add_rows(
+                raw,
+                _expand(u_bad, codes, s.index),
+                field=f.name,
+                rule="code",
+                message=_expand(u_msg, codes, s.index),
+            )
+        out[f.name] = _expand(u_tuples, codes, s.index)
         return
     # free text
     if f.pattern is not None:
-        ok = s.str.fullmatch(f.pattern)
+        ok = _expand(u.str.fullmatch(f.pattern).astype(bool), codes, s.index)
         col.add_rows(
             raw,
             present & ~ok,
@@ -459,9 +496,11 @@ def _infusion_rules(cx: _Cross, col: _Collector) -> None:
         col.add_rows(raw, bad, field=field, rule="after_infusion", message=msg)
 
 
-def _event_dates(cx: _Cross) -> pd.DataFrame:
-    """Every dated event of every patient, long: patient, date, precision, where it is from."""
+def _event_dates(cx: _Cross) -> tuple[pd.DataFrame, list[tuple[RawTable, str]]]:
+    """Every dated event of every patient, long: patient, date, precision, and where it is from
+    (``src`` indexes the returned list of (table, field); ``pos`` is the row's label)."""
     parts: list[pd.DataFrame] = []
+    sources: list[tuple[RawTable, str]] = []
     for spec in TABLES:
         if spec.name in ("vital_status", "extract", "centres"):
             continue
@@ -481,18 +520,24 @@ def _event_dates(cx: _Cross) -> pd.DataFrame:
                         "patient_id": sub["patient_id"].to_numpy(),
                         "date": sub[f.name].to_numpy(),
                         "precision": sub[f"{f.name}_precision"].to_numpy(),
-                        "where": f"{f.name} "
-                        + ("'" + raw.data.loc[sub.index, f.name] + "'").to_numpy()
-                        + f" in {raw.file} row "
-                        + (sub.index.to_series() + 2).astype(str).to_numpy(),
+                        "src": len(sources),
+                        "pos": sub.index.to_numpy(),
                     }
                 )
             )
+            sources.append((raw, f.name))
     if not parts:
-        return pd.DataFrame(
-            {"patient_id": [], "date": pd.Series([], dtype="datetime64[ns]"), "precision": [], "where": []}
+        empty = pd.DataFrame(
+            {
+                "patient_id": pd.Series([], dtype=object),
+                "date": pd.Series([], dtype="datetime64[ns]"),
+                "precision": pd.Series([], dtype=object),
+                "src": pd.Series([], dtype=np.int64),
+                "pos": pd.Series([], dtype=np.int64),
+            }
         )
-    return pd.concat(parts, ignore_index=True)
+        return empty, sources
+    return pd.concat(parts, ignore_index=True), sources
 
 
 def _vital_rules(cx: _Cross, col: _Collector) -> None:
@@ -512,7 +557,7 @@ def _vital_rules(cx: _Cross, col: _Collector) -> None:
         rule="last_contact_not_after_death",
         message="is after the death date " + _date_text(vs["death_date"], vs["death_date_precision"]),
     )
-    events = _event_dates(cx)
+    events, sources = _event_dates(cx)
     vsp = vs.loc[vs["patient_id"].notna()].assign(_pos=lambda x: x.index)
     m = events.merge(vsp, on="patient_id", how="inner")
     for field, rule in (
@@ -528,7 +573,11 @@ def _vital_rules(cx: _Cross, col: _Collector) -> None:
             pd.Index(hits["_pos"].to_numpy()),
             field=field,
             rule=rule,
-            messages=[f"is before {where}" for where in hits["where"]],
+            messages=[
+                f"is before {sources[src][1]} {sources[src][0].data.loc[pos, sources[src][1]]!r} "
+                f"in {sources[src][0].file} row {int(pos) + 2}"
+                for src, pos in zip(hits["src"], hits["pos"], strict=True)
+            ],
         )
 
 
