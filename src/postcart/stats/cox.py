@@ -246,6 +246,8 @@ def _design(X: ArrayLike, names: Sequence[str]) -> FloatArray:
     if x.ndim != 2:
         raise StatsError(f"X must be two-dimensional (rows x covariates), but has shape {x.shape}")
     names = list(names)
+    if x.shape[1] == 0:
+        raise StatsError("X has no columns: a Cox model needs at least one covariate")
     if len(names) != x.shape[1]:
         raise StatsError(f"names has {len(names)} entries but X has {x.shape[1]} columns")
     if len(set(names)) != len(names):
