@@ -248,3 +248,15 @@ def test_results_have_frames_and_one_line_reprs() -> None:
     assert g.odds_ratio is None
     for r in (c, f, g):
         assert "\n" not in repr(r)
+
+
+def test_too_large_r_by_c_table_raises_and_points_to_monte_carlo(monkeypatch: pytest.MonkeyPatch) -> None:
+    from postcart.stats import contingency
+
+    monkeypatch.setattr(contingency, "_MAX_PATHS", 1000)
+    monkeypatch.setattr(contingency, "_ENUMERATE_LIMIT", 10)
+    t = [[8, 2, 5, 3], [4, 9, 2, 6], [1, 3, 7, 4]]
+    with pytest.raises(
+        StatsError, match=r"3 x 4 table \(n=54\) needs more than 1000 partial tables; use .*simulate=True"
+    ):
+        fisher_exact(t)

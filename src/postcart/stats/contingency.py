@@ -462,6 +462,7 @@ def _future_bounds(lf: list[float], rows: tuple[int, ...], cols: tuple[int, ...]
 
 
 _ENUMERATE_LIMIT = 200_000
+_MAX_PATHS = 1_500_000  # guard against tables too large for the exact computation
 
 
 def _n_futures(rows: tuple[int, ...], cols: tuple[int, ...]) -> float:
@@ -556,6 +557,7 @@ def _fisher_network(x: NDArray[np.int64]) -> float:
     memo: dict[tuple[tuple[int, ...], tuple[int, ...]], FloatArray] = {}
     for j in range(ncol):
         nxt: dict[tuple[int, ...], list[tuple[FloatArray, FloatArray]]] = {}
+        size = 0
         cj = int(cols[j])
         for key, (pv, cnt) in level.items():
             nrem = sum(key)
@@ -581,7 +583,15 @@ def _fisher_network(x: NDArray[np.int64]) -> float:
                 continue
             pv_k = pv[keep]
             cnt_k = cnt[keep]
-            for comp in _compositions(key, cj):
+            comps = _compositions(key, cj)
+            size += len(comps) * pv_k.size
+            if size > _MAX_PATHS:
+                raise StatsError(
+                    f"the exact Fisher test of this {x.shape[0]} x {x.shape[1]} table (n={n}) needs more "
+                    f"than {_MAX_PATHS} partial tables; use fisher_exact(table, simulate=True, rng=...) "
+                    "for a Monte Carlo p-value"
+                )
+            for comp in comps:
                 g = lf[cj] - sum(lf[v] for v in comp)
                 child = tuple(sorted(m - v for m, v in zip(key, comp, strict=True)))
                 nxt.setdefault(child, []).append((pv_k + g, cnt_k))
