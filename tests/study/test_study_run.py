@@ -140,3 +140,17 @@ def test_results_do_not_depend_on_row_order(fake_table: pd.DataFrame, fake_resul
         a, b = fake_result.targets[key], other.targets[key]
         for x, y in ((a.value, b.value), (a.ci_low, b.ci_low), (a.p_value, b.p_value)):
             assert (x is None and y is None) or x == pytest.approx(y, rel=1e-9)
+
+
+def test_large_fisher_table_falls_back_to_a_seeded_monte_carlo_p(fake_table: pd.DataFrame) -> None:
+    from postcart.study.run import fisher_p
+
+    notes: list[str] = []
+    arr = np.array([[3000, 500, 2000, 1500, 1200, 300], [5000, 1000, 3000, 2500, 2200, 298]])
+    p1, method = fisher_p(arr, seed=5, where="x", notes=notes)
+    p2, _ = fisher_p(arr, seed=5, where="x", notes=[])
+    assert p1 == p2  # reproducible with the seed
+    assert "Monte Carlo" in method and "seed 5" in method
+    assert notes and "exact Fisher test infeasible" in notes[0]
+    # a small table stays exact
+    assert fisher_p(np.array([[3, 1], [1, 3]]), seed=5, where="y", notes=[])[1].startswith("Fisher exact (")

@@ -21,7 +21,12 @@ def methods_paragraphs(r: StudyResult) -> list[tuple[str, str]]:
             "Data",
             f"Source: {src.description}. Data cut-off: {src.cutoff or 'not recorded'}. "
             f"Data fingerprint (sha256 of the registry tables): {src.fingerprint}."
-            + (f" Synthetic registry seed: {src.seed}." if src.seed is not None else ""),
+            + (f" Synthetic registry seed: {src.seed}." if src.seed is not None else "")
+            + (
+                f" Seed of Monte Carlo tests (used only if an exact test is infeasible): {m.seed}."
+                if m.seed
+                else ""
+            ),
         ),
         ("Populations and exclusions", f"{excl}."),
         (

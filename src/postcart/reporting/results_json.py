@@ -96,6 +96,7 @@ def results_document(r: StudyResult, *, version: str) -> dict[str, Any]:
         "percent_unit": "percent (0-100)",
         "survival_unit": "proportion (0-1) in analyses; percent in targets",
         "proportion_ci": r.response.method,
+        "monte_carlo_seed": m.seed,
     }
     doc: dict[str, Any] = {
         "schema": SCHEMA,

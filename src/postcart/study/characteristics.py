@@ -33,7 +33,9 @@ def _stat(res: Any) -> float | None:
     return None if s is None else float(s)
 
 
-def _categorical_test(counts: np.ndarray) -> tuple[str, float | None, int | None, float | None]:
+def _categorical_test(
+    counts: np.ndarray, *, seed: int, where: str, notes: list[str]
+) -> tuple[str, float | None, int | None, float | None]:
     counts = counts[counts.sum(axis=1) > 0][:, counts.sum(axis=0) > 0]
     if counts.shape[0] < 2 or counts.shape[1] < 2:
         return "not tested (one level or group)", None, None, None
@@ -41,8 +43,10 @@ def _categorical_test(counts: np.ndarray) -> tuple[str, float | None, int | None
     if (expected >= 5).all():
         chi = stats.chisq_test(counts, correct=False)
         return "chi-square", float(chi.chisq), int(chi.df), float(chi.p)
-    fisher = stats.fisher_exact(counts)
-    return "Fisher exact", None, None, float(fisher.p)
+    from postcart.study.run import fisher_p
+
+    p, _method = fisher_p(counts, seed=seed, where=where, notes=notes)
+    return "Fisher exact", None, None, p
 
 
 def _continuous_test(samples: list[np.ndarray]) -> tuple[str, float | None, int | None, float | None]:
@@ -77,6 +81,7 @@ def run_characteristics(
     *,
     quantile_method: str,
     notes: list[str],
+    seed: int = 20210412,
 ) -> CharacteristicsResult:
     """Compute Table 1 for the rows ``pop`` of ``table`` (see the module docstring)."""
     by = as_label(table[spec.by])[pop]
@@ -153,7 +158,7 @@ def run_characteristics(
                     else:
                         for i, level in enumerate(levels):
                             mat[i, j] = int((sel & (v == level)).sum())
-            test, stat, df, p = _categorical_test(mat)
+            test, stat, df, p = _categorical_test(mat, seed=seed, where=f"Table 1/{var.column}", notes=notes)
         tests.append(
             {
                 "variable": var.column,

@@ -347,6 +347,7 @@ class MethodsInfo:
     warnings: tuple[str, ...]
     started_utc: str
     elapsed_seconds: float
+    seed: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

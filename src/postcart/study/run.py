@@ -121,6 +121,7 @@ def run_study(
     source: DataSource | None = None,
     days_per_month: float = DAYS_PER_MONTH,
     timing_boundaries_days: tuple[int, int] = (30, 90),
+    seed: int = 20210412,
     progress: Progress | None = None,
 ) -> StudyResult:
     """Run every analysis of ``spec`` on ``table``.
@@ -141,6 +142,8 @@ def run_study(
         Where the data came from; default: the table itself, fingerprinted.
     days_per_month, timing_boundaries_days :
         Stated in the methods (the table already carries months and timing groups).
+    seed : int
+        Seed of the Monte Carlo Fisher test, used only when an exact r x c test is infeasible.
     progress : callable, optional
         Called with a short label before each analysis family.
 
@@ -182,6 +185,7 @@ def run_study(
         masks[spec.characteristics.population],
         quantile_method=quantile_method,
         notes=notes,
+        seed=seed,
     )
     say("failure timing and salvage")
     timing = _failure_timing(table, masks["failures"], spec, timing_boundaries_days)
@@ -193,7 +197,7 @@ def run_study(
     say("Cox models")
     cox = {c.id: _cox(table, c, masks, conv, notes) for c in spec.cox}
     say("contingency tests")
-    contingency = {c.id: _contingency(table, c, masks) for c in spec.contingency}
+    contingency = {c.id: _contingency(table, c, masks, seed=seed, notes=notes) for c in spec.contingency}
     say("follow-up")
     followup = {f.id: _followup(table, f, masks, conv) for f in spec.followup}
 
@@ -213,6 +217,7 @@ def run_study(
         source=source,
         software=_software(),
         warnings=tuple(dict.fromkeys(notes)),
+        seed=seed,
         started_utc=started,
         elapsed_seconds=0.0,
     )
@@ -600,8 +605,28 @@ def _test_fields(res: Any) -> tuple[float | None, int | None, float | None]:
     )
 
 
+#: Monte Carlo tables when an exact r x c Fisher test is too large (R's simulate.p.value).
+FISHER_SIMULATIONS = 20_000
+
+
+def fisher_p(arr: np.ndarray, *, seed: int, where: str, notes: list[str]) -> tuple[float, str]:
+    """Fisher exact P of ``arr``; Monte Carlo (seeded) when the exact enumeration is infeasible."""
+    try:
+        return float(stats.fisher_exact(arr).p), "Fisher exact (Freeman-Halton r x c)"
+    except StatsError as exc:
+        if "simulate" not in str(exc):
+            raise
+    rng = np.random.default_rng(seed)
+    res = stats.fisher_exact(arr, simulate=True, n_simulations=FISHER_SIMULATIONS, rng=rng)
+    notes.append(
+        f"{where}: exact Fisher test infeasible for a {arr.shape[0]} x {arr.shape[1]} table "
+        f"(n = {int(arr.sum())}); Monte Carlo P from {FISHER_SIMULATIONS} simulated tables (seed {seed})"
+    )
+    return float(res.p), f"Fisher exact, Monte Carlo ({FISHER_SIMULATIONS} tables, seed {seed})"
+
+
 def _contingency(
-    table: pd.DataFrame, spec: ContingencyAnalysis, m: dict[str, np.ndarray]
+    table: pd.DataFrame, spec: ContingencyAnalysis, m: dict[str, np.ndarray], *, seed: int, notes: list[str]
 ) -> ContingencyResult:
     pop = m[spec.population]
     r = as_label(table[spec.row])[pop]
@@ -621,10 +646,10 @@ def _contingency(
     test_name = "Pearson chi-square" if spec.test == "chisq" else "Fisher exact (Freeman-Halton r x c)"
     if counts.shape[0] >= 2 and counts.shape[1] >= 2:
         arr = counts.to_numpy(dtype=np.int64)
-        res = stats.chisq_test(arr, correct=False) if spec.test == "chisq" else stats.fisher_exact(arr)
-        stat, df, p = _test_fields(res)
-        if spec.test == "fisher":
-            stat, df = None, None
+        if spec.test == "chisq":
+            stat, df, p = _test_fields(stats.chisq_test(arr, correct=False))
+        else:
+            p, test_name = fisher_p(arr, seed=seed, where=spec.id, notes=notes)
     return ContingencyResult(spec, counts, test_name, stat, df, p, n, int((~ok).sum()))
 
 
