@@ -181,3 +181,17 @@ def test_partial_death_is_not_imputed_before_the_patients_latest_record() -> Non
     # death 2020-06 -> 2020-06-15, clamped to the assessment of 2020-06-25; OS-2 = 55 days
     assert r["death_date"] == pd.Timestamp("2020-06-25")
     assert r["os2_months"] == pytest.approx(55 / M, rel=1e-12)
+
+
+def test_derivation_never_modifies_the_callers_frames() -> None:
+    b = RegistryBuilder(cutoff="2020-06-01")
+    b.patient("P").infusion("P", "2020-02").event("P", "2020-04").assessment("P", "2020-07-01", "cr")
+    b.line("P", "2020-05", ("lenalidomide",), best_response="cr", best_response_date="2020-07-01")
+    b.vital("P", "2020-12-01", death="2020-12-01", cause="lymphoma")
+    tables = b.build()
+    before = {
+        name: tables.table(name).copy(deep=True) for name in ("infusions", "treatment_lines", "vital_status")
+    }
+    derive_endpoints(tables)
+    for name, frame in before.items():
+        pd.testing.assert_frame_equal(tables.table(name), frame)

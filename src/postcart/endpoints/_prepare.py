@@ -64,9 +64,14 @@ def _encode(frame: pd.DataFrame, ids: pd.Index, columns: list[str] | None = None
     """Keep rows of registered patients, with ``patient_id`` replaced by its position in ``ids``."""
     codes = ids.get_indexer(pd.Index(frame["patient_id"]))
     keep = codes >= 0
-    out = (frame if columns is None else frame[columns]).loc[keep].copy()
-    out["patient_id"] = codes[keep].astype(np.int64)
-    return out
+    names = list(frame.columns) if columns is None else columns
+    # new frame of the needed columns; columns are never written in place afterwards
+    if keep.all():
+        data: dict[str, object] = {c: frame[c].array for c in names}
+    else:
+        data = {c: frame[c].array[keep] for c in names}
+    data["patient_id"] = codes[keep].astype(np.int64)
+    return pd.DataFrame(data, index=pd.RangeIndex(int(keep.sum())), copy=False)
 
 
 def _unique_index(frame: pd.DataFrame, table: str, ids: pd.Index | None = None) -> pd.DataFrame:
@@ -229,7 +234,8 @@ def prepare(
     )
     br_late = after_cutoff(lines["best_response_date"], cutoff)
     notes.add("after_cutoff", "treatment_lines.best_response_date", int(br_late.sum()))
-    lines.loc[br_late.to_numpy(), ["best_response", "best_response_date"]] = [None, pd.NaT]
+    lines["best_response"] = lines["best_response"].where(~br_late, None)
+    lines["best_response_date"] = lines["best_response_date"].where(~br_late)
     lines["best_response_date"] = impute_dates(
         lines["best_response_date"],
         lines["best_response_date_precision"],
@@ -269,7 +275,8 @@ def prepare(
     death_anchor = pd.Series(latest[vit.index.to_numpy(dtype=np.int64)], index=vit.index)
     death_late = after_cutoff(vit["death_date"], cutoff)
     notes.add("after_cutoff", "vital_status.death_date", int(death_late.sum()))
-    vit.loc[death_late.to_numpy(), ["death_date", "death_cause"]] = [pd.NaT, None]
+    vit["death_date"] = vit["death_date"].where(~death_late)
+    vit["death_cause"] = vit["death_cause"].where(~death_late, None)
     lc_late = after_cutoff(vit["last_contact_date"], cutoff)
     notes.add("after_cutoff", "vital_status.last_contact_date", int(lc_late.sum()))
     for col, anchor in (("last_contact_date", v_anchor), ("death_date", death_anchor)):
@@ -283,7 +290,7 @@ def prepare(
             cutoff=cutoff,
         )
     if cutoff is not None:
-        vit.loc[lc_late.to_numpy(), "last_contact_date"] = pd.Timestamp(cutoff)
+        vit["last_contact_date"] = vit["last_contact_date"].where(~lc_late, pd.Timestamp(cutoff))
 
     ch = _encode(tables.characteristics, ids)
     ch = _drop_after(ch, "assessment_date", "characteristics.assessment_date", cutoff, notes)
