@@ -357,58 +357,7 @@ def cumulative_incidence(
     leaving = counts.sum(axis=1)
     n_risk = n - np.concatenate(([0.0], np.cumsum(leaving)[:-1]))
 
-    pstate = np.zeros((nt, ns))
-    var = np.zeros((nt, ns))
-    p_prev = np.zeros(ns)
-    p_prev[0] = 1.0
-    a_prev = np.zeros(ns)  # influence of a subject still at risk (same for all of them)
-    s_aa = 0.0
-    s_ab = np.zeros(ns)
-    s_bb = np.zeros(ns)
-    for j in range(nt):
-        nj = n_risk[j]
-        h_k = d_k[j] / nj
-        h = d[j] / nj
-        p = p_prev.copy()
-        p[0] = p_prev[0] * (1.0 - h)
-        p[1:] = p_prev[1:] + p_prev[0] * h_k
-        # influence of a subject at risk at t_j with no event there
-        a = a_prev.copy()
-        a[0] = a_prev[0] * (1.0 - h) + p_prev[0] * h / nj
-        a[1:] = a_prev[1:] + a_prev[0] * h_k - p_prev[0] * h_k / nj
-        step = p_prev[0] / nj
-        # sum of squares at t_j: still at risk after t_j, censored at t_j, events at t_j, left before
-        v = (nj - d[j]) * a**2  # survivors of t_j (incl. censored at t_j) share influence a
-        for c in range(k):
-            if d_k[j, c] > 0.0:
-                e = a.copy()
-                e[0] -= step
-                e[c + 1] += step
-                v += d_k[j, c] * e**2
-        v[0] += s_aa * p[0] ** 2
-        v[1:] += s_bb[1:] + 2.0 * s_ab[1:] * p[1:] + s_aa * p[1:] ** 2
-        pstate[j] = p
-        var[j] = v
-        # subjects leaving at t_j join the accumulators: U(t) = (a_i p0(t), b_ik + a_i p_k(t))
-        if p[0] > 0.0 and j + 1 < nt:
-            groups: list[tuple[float, FloatArray]] = []
-            if n_censor[j] > 0.0:
-                groups.append((n_censor[j], a))
-            for c in range(k):
-                if d_k[j, c] > 0.0:
-                    e = a.copy()
-                    e[0] -= step
-                    e[c + 1] += step
-                    groups.append((d_k[j, c], e))
-            for w, u in groups:
-                ai = u[0] / p[0]
-                bi = u - ai * p
-                s_aa += w * ai * ai
-                s_ab += w * ai * bi
-                s_bb += w * bi * bi
-        p_prev = p
-        a_prev = a
-
+    pstate, var = _aalen_johansen(n_risk, d_k, n_censor)
     se = np.sqrt(np.maximum(var, 0.0))
     lo, hi = _log_ci(pstate, se, _z(conf_level))
     n_event = np.concatenate((np.zeros((nt, 1)), d_k), axis=1)
@@ -427,6 +376,70 @@ def cumulative_incidence(
         n_events=int(d.sum()),
         conventions=conv,
     )
+
+
+def _aalen_johansen(
+    n_risk: FloatArray, d_k: FloatArray, n_censor: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """State probabilities and their IJ variances at each distinct time (vectorised).
+
+    ``A`` is the influence of a subject still at risk at t_j (the same for all of them); a
+    subject with an event of cause k at t_j has ``A + step (e_k - e_0)``, step = p0(t_j-)/n_j.
+    After leaving, a subject's influence U evolves as U_0(t) = a p_0(t), U_k(t) = b_k + a p_k(t),
+    so the sum of squares over those who left before t_j needs only the running sums of a^2,
+    a b_k and b_k^2 (S_aa, S_ab, S_bb).
+    """
+    n = n_risk
+    d = d_k.sum(axis=1)
+    h = d / n
+    hk = d_k / n[:, None]
+    p0 = np.cumprod(1.0 - h)
+    p0_prev = np.concatenate(([1.0], p0[:-1]))
+    pk = np.cumsum(p0_prev[:, None] * hk, axis=0)
+    step = p0_prev / n
+    # A_0(t_j) = A_0(t_j-)(1 - h_j) + p_0(t_j-) h_j / n_j  =>  A_0 = p_0 cumsum(h / (n (1 - h)));
+    # h_j = 1 (everyone at risk has the event) can only happen at the last time: A_0 = step there
+    full = h >= 1.0
+    q = np.where(full, 0.0, h / (n * np.where(full, 1.0, 1.0 - h)))
+    a0 = np.where(full, step, p0 * np.cumsum(q))
+    a0_prev = np.concatenate(([0.0], a0[:-1]))
+    ak = np.cumsum(hk * (a0_prev - step)[:, None], axis=0)
+    # subjects leaving at t_i: censored (influence A) and events (A + step (e_k - e_0))
+    c = n_censor
+    alive = p0 > 0.0
+    inv_p0 = np.where(alive, 1.0 / np.where(alive, p0, 1.0), 0.0)
+    a_c = a0 * inv_p0
+    a_e = (a0 - step) * inv_p0
+    b_c = ak - a_c[:, None] * pk
+    b_e = ak - a_e[:, None] * pk
+    saa = np.where(alive, c * a_c**2 + d * a_e**2, 0.0)
+    sab = np.where(
+        alive[:, None],
+        c[:, None] * a_c[:, None] * b_c + a_e[:, None] * (d[:, None] * b_e + d_k * step[:, None]),
+        0.0,
+    )
+    sbb = np.where(
+        alive[:, None],
+        c[:, None] * b_c**2 + d[:, None] * b_e**2 + d_k * (2.0 * b_e * step[:, None] + step[:, None] ** 2),
+        0.0,
+    )
+
+    def before(x: FloatArray) -> FloatArray:  # sum over i < j
+        cs = np.cumsum(x, axis=0)
+        return np.concatenate((np.zeros_like(cs[:1]), cs[:-1]), axis=0)
+
+    s_aa, s_ab, s_bb = before(saa), before(sab), before(sbb)
+    var0 = (n - d) * a0**2 + d * (a0 - step) ** 2 + s_aa * p0**2
+    vark = (
+        (n[:, None] - d_k) * ak**2
+        + d_k * (ak + step[:, None]) ** 2
+        + s_bb
+        + 2.0 * s_ab * pk
+        + s_aa[:, None] * pk**2
+    )
+    pstate = np.concatenate((p0[:, None], pk), axis=1)
+    var = np.concatenate((var0[:, None], vark), axis=1)
+    return pstate, var
 
 
 def cumulative_incidence_by_group(
