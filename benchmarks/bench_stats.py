@@ -11,10 +11,11 @@ Tasks (issue 3, "Speed"), each on the same generated data with heavily tied inte
   ``CoxPHFitter`` in batch mode, Efron only; statsmodels ``PHReg``; R ``coxph``).
 
 Every measurement runs in its own subprocess (``python -m benchmarks.bench_stats --worker``):
-the data are generated there (not timed), then the task runs ``repeat`` times and the best wall
-time is kept. Peak memory is the rise of the process's peak resident set (VmHWM, reset through
-``/proc/self/clear_refs`` just before the task) over its resident set before the task, so it
-counts what the task itself allocated. For R, the time is ``system.time`` elapsed and the memory
+the data are generated there (not timed), then the task runs ``--repeat`` times (default: up
+to 5 runs while their total stays under 2 s) and the best wall time is kept. Peak memory is the
+rise of the process's peak resident set (VmHWM, reset through ``/proc/self/clear_refs`` just
+before the task) over its resident set before the task, so it counts what the task itself
+allocated. For R, the time is ``system.time`` elapsed and the memory
 is the rise of ``gc()``'s "max used" (R's heap), both measured inside one Rscript per size.
 
 Usage: ``python -m benchmarks --only stats [--sizes 1e4,1e5,1e6] [--repeat N]
@@ -150,15 +151,21 @@ def worker(task: str, impl: str, n: int, seed: int, repeat: int) -> dict[str, An
         return {"seconds": None, "peak_mb": None, "note": "not available"}
     best = float("inf")
     peak: float | None = None
-    for _ in range(repeat):
+    runs = 0
+    spent = 0.0
+    # repeat > 0: exactly that many runs; 0 (auto): up to 5 runs while the total stays under 2 s
+    while runs < (repeat or 5) and (repeat or spent < 2.0 or runs == 0):
         can_reset = _reset_peak()
         base = _status_kb("VmRSS")
         start = time.perf_counter()
         fn()
-        best = min(best, time.perf_counter() - start)
+        elapsed = time.perf_counter() - start
+        best = min(best, elapsed)
+        spent += elapsed
+        runs += 1
         if can_reset:
             peak = max(peak or 0.0, (_status_kb("VmHWM") - base) / 1024)
-    return {"seconds": best, "peak_mb": peak}
+    return {"seconds": best, "peak_mb": peak, "runs": runs}
 
 
 def _run_worker(task: str, impl: str, n: int, seed: int, repeat: int, timeout: float) -> dict[str, Any]:
@@ -234,15 +241,13 @@ def render(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _default_repeat(n: int) -> int:
-    return 5 if n <= 10_000 else 3 if n <= 100_000 else 1
-
-
 def main(argv: list[str]) -> int:
     """Run the benchmark (options: see the module docstring)."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks --only stats")
     parser.add_argument("--sizes", default="1e4,1e5,1e6", help="comma-separated N (default 1e4,1e5,1e6)")
-    parser.add_argument("--repeat", type=int, default=None, help="runs per measurement; best kept")
+    parser.add_argument(
+        "--repeat", type=int, default=0, help="runs per measurement, best kept (0 = auto: up to 5 within 2 s)"
+    )
     parser.add_argument("--peers", default="lifelines,statsmodels,r", help="peers to compare with")
     parser.add_argument("--tasks", default=",".join(TASKS))
     parser.add_argument("--seed", type=int, default=20221215)
@@ -261,7 +266,7 @@ def main(argv: list[str]) -> int:
     impls = ["postcart"] + [p for p in peers if p in PY_IMPLS]
     rows: list[dict[str, Any]] = []
     for n in sizes:
-        repeat = args.repeat or _default_repeat(n)
+        repeat = args.repeat
         r_results = _run_r(n, args.seed, repeat, tasks, args.timeout) if use_r else {}
         for task in tasks:
             for impl in impls:
@@ -289,7 +294,7 @@ if __name__ == "__main__":
         p.add_argument("impl")
         p.add_argument("n", type=int)
         p.add_argument("--seed", type=int, default=20221215)
-        p.add_argument("--repeat", type=int, default=1)
+        p.add_argument("--repeat", type=int, default=0)
         a = p.parse_args(sys.argv[2:])
         print(json.dumps(worker(a.task, a.impl, a.n, a.seed, a.repeat)))
     else:
