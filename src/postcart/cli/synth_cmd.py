@@ -1,9 +1,100 @@
-"""Subcommands registered by this module (being built; see the issues)."""
+"""``postcart synth generate | check | calibrate``: the synthetic DESCAR-T-like registry.
+
+Exit codes: 0 success; 1 ``check --strict`` when the goals are not met, or an error while
+generating/analysing; 2 usage errors.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+from postcart.errors import PostcartError
+from postcart.synth.parameters import SynthParameters, load_parameters
+
+synth_app = typer.Typer(
+    help="Synthetic DESCAR-T-like registry: generate, check against the paper, calibrate.",
+    no_args_is_help=True,
+)
+
+
+def _params(path: Path | None) -> SynthParameters:
+    return load_parameters(path)
+
+
+@synth_app.command("generate")
+def generate_cmd(
+    out: Path = typer.Option(..., "--out", help="Folder to write the extract into (<table>.csv files)."),
+    n: int = typer.Option(680, "--n", min=1, help="Number of registered patients."),
+    seed: int = typer.Option(20210412, "--seed", help="Seed of numpy.random.default_rng."),
+    params: Path | None = typer.Option(
+        None, "--params", help="Parameter file (default: the calibrated one)."
+    ),
+) -> None:
+    """Simulate a registry and write it in the import format."""
+    from postcart.synth.generate import generate_registry
+
+    try:
+        reg = generate_registry(n, seed=seed, params=_params(params))
+        reg.write(out)
+    except (PostcartError, FileExistsError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    rows = ", ".join(f"{k} {len(v)}" for k, v in reg.tables.items())
+    typer.echo(f"wrote {out} ({rows})")
+
+
+@synth_app.command("check")
+def check_cmd(
+    n_scale: int = typer.Option(1, "--n-scale", min=1, help="Registry size in multiples of the paper's 680."),
+    seed: int = typer.Option(20210412, "--seed", help="Seed of the simulated registry."),
+    params: Path | None = typer.Option(
+        None, "--params", help="Parameter file (default: the calibrated one)."
+    ),
+    strict: bool = typer.Option(
+        False, "--strict", help="Exit 1 unless the goal is met (>= 90% at paper size; all assessed at 100x)."
+    ),
+    csv: Path | None = typer.Option(None, "--csv", help="Also write the check table as CSV."),
+) -> None:
+    """Analyse a simulated registry with the real pipeline and compare every target with the paper."""
+    from postcart.synth.check import format_check, run_check
+
+    try:
+        result = run_check(
+            scale=n_scale, seed=seed, params=_params(params), progress=lambda s: typer.echo(s, err=True)
+        )
+    except PostcartError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(format_check(result))
+    if csv is not None:
+        result.to_frame().to_csv(csv, index=False)
+    goal = 0.9 if n_scale < 100 else 1.0
+    if strict and result.pass_rate < goal:
+        raise typer.Exit(1)
+
+
+@synth_app.command("calibrate")
+def calibrate_cmd(
+    scale: int = typer.Option(20, "--scale", min=1, help="Simulated size per iteration (x 680 registered)."),
+    iterations: int = typer.Option(25, "--iterations", min=1, help="Maximum number of iterations."),
+    seed: int = typer.Option(1, "--seed", help="Seed of the common random numbers."),
+    from_start: bool = typer.Option(False, "--from-start", help="Start from the hand-set start values."),
+    out: Path | None = typer.Option(None, "--out", help="Parameter file to write (default: the package's)."),
+) -> None:
+    """Fit the model parameters by simulation and write parameters.yaml (takes minutes)."""
+    from postcart.synth.calibrate import calibrate, write_calibrated
+    from postcart.synth.parameters import PARAMETERS_FILE
+
+    start = SynthParameters.start_values() if from_start else None
+    result = calibrate(
+        start=start, scale=scale, seed=seed, iterations=iterations, progress=lambda s: typer.echo(s, err=True)
+    )
+    path = write_calibrated(result, out or PARAMETERS_FILE)
+    typer.echo(f"wrote {path} after {result.iterations} iterations ({result.elapsed_seconds:.0f} s)")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's subcommands to ``app``."""
+    """Add the ``synth`` group to ``app``."""
+    app.add_typer(synth_app, name="synth")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 
 from postcart.synth.model import DEFAULT_CUTOFF, SimulatedCohort, simulate_cohort
 from postcart.synth.observe import ObservedCohort, observe
@@ -24,7 +24,7 @@ DEFAULT_SEED = 20210412
 class SyntheticRegistry:
     """A simulated registry: raw tables in the import format plus the latent truth behind them."""
 
-    tables: dict[str, pd.DataFrame]
+    tables: dict[str, pa.Table]
     cohort: SimulatedCohort
     observed: ObservedCohort
     seed: int | None

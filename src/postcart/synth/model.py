@@ -180,7 +180,8 @@ def simulate_cohort(
     u = rng.random(n)
     reg = start + np.floor(span * u ** (1.0 / (1.0 + p["accrual_power"]))).astype(np.int64)
     reg = np.sort(reg)  # ids follow registration order
-    dec = reg - np.floor(rng.exponential(p["decision_before_registration_days"], n)).astype(np.int64)
+    lag_reg = np.minimum(10, np.floor(rng.exponential(p["decision_before_registration_days"], n)))
+    dec = reg - lag_reg.astype(np.int64)  # registration never after lymphodepletion (>= 12 days)
 
     # 2. baseline ---------------------------------------------------------------------------
     z = rng.standard_normal(n)
@@ -212,6 +213,7 @@ def simulate_cohort(
     lymph = dec + v2v
     inf = lymph + 5
     drop_day = dec + np.maximum(3, np.round(rng.uniform(0.2, 1.0, n) * v2v)).astype(np.int64)
+    drop_day = np.maximum(drop_day, reg + 1)
     infused = (~dropout) & (inf <= cut)
 
     # 4. product, bridging, D0 ------------------------------------------------------------
@@ -331,15 +333,18 @@ def simulate_cohort(
 
     ferr_u = ferritin / 100.0
     crp_u = crp / 10.0
+    late = (fail_rel > 90).astype(np.float64)
     lp_p = (
-        p["b_p2_ldh"] * ldh_high
+        p["b_p2_late"] * late
+        + p["b_p2_ldh"] * ldh_high
         + p["b_p2_ecog"] * ecog2
         + p["b_p2_ferritin"] * ferr_u
         + p["b_p2_crp"] * crp_u
         + p["b_p2_very_early"] * very_early
     )
     lp_d = (
-        p["b_d2_ldh"] * ldh_high
+        p["b_d2_late"] * late
+        + p["b_d2_ldh"] * ldh_high
         + p["b_d2_ecog"] * ecog2
         + p["b_d2_ferritin"] * ferr_u
         + p["b_d2_crp"] * crp_u
@@ -356,8 +361,8 @@ def simulate_cohort(
         tp = np.exp(p["log_pfs2_scale_days"] - (lp_p + cp) / k_p) * e_p
         td = np.exp(p["log_os2_scale_days"] - (lp_d + cd) / k_d) * e_d
         return (
-            np.maximum(1, np.ceil(tp)).astype(np.int64),
-            np.maximum(0, np.floor(td)).astype(np.int64),
+            np.clip(np.ceil(tp), 1, 1e6).astype(np.int64),
+            np.clip(np.floor(td), 0, 1e6).astype(np.int64),
         )
 
     tp_t, td_t = times(np.ones(n, dtype=bool))
@@ -373,7 +378,11 @@ def simulate_cohort(
     eval_rel = s_rel + np.maximum(14, np.round(rng.gamma(4.0, p["eval_lag_days"] / 4.0, n))).astype(np.int64)
     resp_missing = rng.random(n) < p["p_response_missing"]
     ur = rng.random(n)
-    pd_at_eval = ur < p["p_salvage_pd_eval"]
+    # progression found at the first evaluation: more likely with a higher progression hazard
+    lp_eval = lp_p + class_effects("b_p2")
+    centre = float(np.mean(lp_eval[failed_latent])) if failed_latent.any() else 0.0
+    p0 = min(max(p["p_salvage_pd_eval"], 1e-6), 1 - 1e-6)
+    pd_at_eval = ur < _sigmoid(np.log(p0 / (1 - p0)) + lp_eval - centre)
     ur2 = rng.random(n)
     p_cr = _sigmoid(np.full(n, p["logit_salvage_cr"]))
     good = np.where(ur2 < p["p_salvage_sd"], 2, np.where(rng.random(n) < p_cr, 0, 1)).astype(np.int64)
@@ -407,7 +416,7 @@ def simulate_cohort(
     alive_end = np.minimum(cut - lag, ltfu_day)
     floor_day = np.where(infused, d0, np.maximum(reg, np.where(dropout, drop_day, reg)))
     floor_day = np.minimum(floor_day, cut)
-    dead_obs = (death_day <= np.minimum(cut, ltfu_day)) & (death_day >= np.where(infused, d0, dec))
+    dead_obs = (death_day <= np.minimum(cut, ltfu_day)) & (death_day >= np.where(infused, d0, reg))
     last_contact = np.where(dead_obs, death_day, np.clip(alive_end, floor_day, cut))
     # an alive patient's last contact is at least the last documented visit or event
     return SimulatedCohort(

@@ -78,7 +78,7 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     _p("d0_ldh_shift", -0.15, "mean change of log(LDH/ULN) from decision to D0 (bridging effect)"),
     _p("sd_ldh_change", 0.3, "SD of the change of log(LDH/ULN) from decision to D0", 0.01, 3.0),
     _p("mu_log_crp", 2.6, "mean of log CRP (mg/L) at D0 at burden 0"),
-    _p("b_crp_burden", 0.5, "slope of log CRP per SD of burden"),
+    _p("b_crp_burden", 0.2, "slope of log CRP per SD of burden"),
     _p("sd_log_crp", 1.0, "residual SD of log CRP", 0.01, 4.0),
     _p("mu_log_ferritin", 6.3, "mean of log ferritin (ug/L) at D0 at burden 0"),
     _p("b_ferritin_burden", 0.5, "slope of log ferritin per SD of burden"),
@@ -111,9 +111,15 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     _p("b_relapse_burden", 0.4, "log-odds of relapse per SD of burden"),
     _p("b_relapse_tisacel", 0.5, "log-odds of relapse for tisa-cel"),
     _p("b_relapse_cr", -1.2, "log-odds of relapse for a complete responder"),
-    _p("mu_refractory_days", 3.2, "log-normal mean (log days) of progression time of refractory disease"),
+    _p(
+        "mu_refractory_days",
+        3.2,
+        "log-normal mean (log days) of progression time of refractory disease",
+        2.0,
+        4.5,
+    ),
     _p("sd_refractory_days", 0.45, "log-normal SD of refractory progression time", 0.01, 3.0),
-    _p("mu_relapse_days", 4.45, "log-normal mean (log days after D30) of relapse time"),
+    _p("mu_relapse_days", 4.45, "log-normal mean (log days after D30) of relapse time", 2.5, 6.5),
     _p("sd_relapse_days", 0.75, "log-normal SD of relapse time", 0.01, 3.0),
     _p(
         "p_detect_at_visit",
@@ -161,7 +167,7 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     _p("b_targeted_burden", 0.5, "log-odds shift of choosing targeted therapy per SD of burden"),
     _p("p_rt_localized", 0.7, "share of radiotherapy salvage given alone for localized disease", 0.0, 1.0),
     _p("p_response_missing", 0.22, "probability that a treated failure has no response data", 0.0, 1.0),
-    _p("eval_lag_days", 60.0, "mean days from salvage start to its response evaluation", 7.0, 200.0),
+    _p("eval_lag_days", 70.0, "mean days from salvage start to its response evaluation", 20.0, 150.0),
     _p("p_salvage_pd_eval", 0.6, "probability the first salvage evaluation shows progression", 0.0, 1.0),
     _p("logit_salvage_cr", -0.1, "logit of CR (vs PR/SD) among salvage responders evaluated event-free"),
     _p("p_salvage_sd", 0.06, "probability of SD among salvage patients evaluated event-free", 0.0, 1.0),
@@ -170,6 +176,7 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     _p("log_pfs2_scale_days", 4.6, "log Weibull scale (days) of the time to second progression"),
     _p("os2_shape", 1.0, "Weibull shape of the time to death after failure", 0.2, 5.0),
     _p("log_os2_scale_days", 5.4, "log Weibull scale (days) of the time to death after failure"),
+    _p("b_p2_late", -0.3, "log-hazard of second progression, late failure (> D90)"),
     _p("b_p2_ldh", 0.9, "log-hazard of second progression, LDH > ULN at D0"),
     _p("b_p2_ecog", 0.3, "log-hazard of second progression, ECOG >= 2 at D0"),
     _p("b_p2_ferritin", 0.015, "log-hazard of second progression per 100 ug/L ferritin"),
@@ -180,6 +187,7 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     _p("b_p2_targeted", -0.4, "log-hazard of second progression, targeted vs reference"),
     _p("b_p2_rt_localized", -0.3, "log-hazard of second progression, localized sole RT vs reference"),
     _p("b_p2_untreated", 0.6, "log-hazard of second progression, no salvage data"),
+    _p("b_d2_late", -0.3, "log-hazard of death after failure, late failure (> D90)"),
     _p("b_d2_ldh", 0.75, "log-hazard of death after failure, LDH > ULN at D0"),
     _p("b_d2_ecog", 0.4, "log-hazard of death, ECOG >= 2 at D0"),
     _p("b_d2_ferritin", 0.005, "log-hazard of death per 100 ug/L ferritin"),
@@ -189,7 +197,7 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     _p("b_d2_bispecific", -1.3, "log-hazard of death, bispecific vs reference"),
     _p("b_d2_targeted", -0.7, "log-hazard of death, targeted vs reference"),
     _p("b_d2_rt_localized", -1.0, "log-hazard of death, localized sole RT vs reference"),
-    _p("b_d2_untreated", 0.5, "log-hazard of death, no salvage data"),
+    _p("b_d2_untreated", 0.8, "log-hazard of death, no salvage data"),
 )
 SPECS_BY_NAME: dict[str, ParameterSpec] = {s.name: s for s in PARAMETER_SPECS}
 
@@ -219,8 +227,11 @@ class SynthParameters:
         return cls(values={s.name: s.start for s in PARAMETER_SPECS}, meta={"produced_by": "start values"})
 
 
-def load_parameters(path: Path | None = None) -> SynthParameters:
+def load_parameters(path: Path | None = None, *, fill_missing: bool = False) -> SynthParameters:
     """Read the parameter file (default: the calibrated ``parameters.yaml`` of the package).
+
+    ``fill_missing=True`` takes the start value of parameters the file lacks (used to start a
+    calibration after the model gained a parameter); otherwise a missing one is an error.
 
     Raises
     ------
@@ -249,7 +260,10 @@ def load_parameters(path: Path | None = None) -> SynthParameters:
             problems.append(f"parameter {name!r}: {value!r} outside [{spec.lower}, {spec.upper}]")
         values[name] = float(value)
     missing = sorted(set(SPECS_BY_NAME) - set(raw))
-    problems.extend(f"missing parameter {name!r}" for name in missing)
+    if fill_missing:
+        values.update({name: SPECS_BY_NAME[name].start for name in missing})
+    else:
+        problems.extend(f"missing parameter {name!r}" for name in missing)
     if problems:
         raise SpecError(f"{path}: " + "; ".join(problems))
     meta_raw = doc.get("meta")

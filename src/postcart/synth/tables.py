@@ -1,9 +1,11 @@
 """Raw registry tables, in the import format, from a simulated cohort.
 
-Every table of ``postcart.registry.schema.TABLES`` is produced as a DataFrame of strings
-(columns = field names in schema order; dates ISO; booleans ``yes``/``no``; code lists
-``;``-separated; missing = empty string), and ``write_extract`` writes one ``<table>.csv`` per
-table. Realistic messiness kept on purpose (all accepted by the import): a share of lab values
+Every table of ``postcart.registry.schema.TABLES`` is produced as an Arrow table (columns =
+field names in schema order; text and codes as strings, booleans ``yes``/``no``, code lists
+``;``-separated, dates as dates, missing values null), and ``write_extract`` writes one
+``<table>.csv`` per table (dates ISO, missing = empty cell). Text columns are built from
+integer codes (dictionary arrays) so that a million patients take seconds, not minutes.
+Realistic messiness kept on purpose (all accepted by the import): a share of lab values
 in non-canonical units (CRP mg/dL, ferritin ng/mL, albumin g/dL) and bridging start dates given
 to the month only (``YYYY-MM``).
 """
@@ -13,21 +15,25 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
+from postcart.registry.codes import TIMEPOINT
 from postcart.registry.schema import TABLES, TABLES_BY_NAME
 from postcart.synth.model import CLASSES, HISTOLOGIES, NEVER, VISIT_NAMES, IntArray
 from postcart.synth.observe import ObservedCohort
 
 StrArray = npt.NDArray[np.str_]
 
-RESPONSES = np.array(["cr", "pr", "sd", "pd", "ne"])
-BRIDGING = np.array(["none", "low_dose", "conventional", "radiotherapy"])
-DEATH_CAUSES = np.array(["lymphoma", "toxicity", "infection", "other"])
+RESPONSES = ("cr", "pr", "sd", "pd", "ne")
+BRIDGING = ("none", "low_dose", "conventional", "radiotherapy")
+DEATH_CAUSES = ("lymphoma", "toxicity", "infection", "other")
 BRIDGING_REGIMENS: dict[int, tuple[str, ...]] = {
     0: ("",),
     1: ("dexamethasone", "rituximab-dexamethasone", "methylprednisolone"),
@@ -80,7 +86,51 @@ PRIOR_TYPES = (
 N_CENTRES = 30
 
 
-def iso(days: IntArray) -> StrArray:
+class Coded:
+    """A coded text column: integer codes into ``labels`` (-1 = missing)."""
+
+    __slots__ = ("codes", "labels")
+
+    def __init__(self, codes: npt.ArrayLike, labels: Sequence[str] | pa.Array) -> None:
+        self.codes = np.asarray(codes, dtype=np.int64)
+        self.labels = labels
+
+    def __len__(self) -> int:
+        return int(self.codes.size)
+
+    def take(self, idx: npt.ArrayLike) -> Coded:
+        return Coded(self.codes[np.asarray(idx)], self.labels)
+
+    def to_arrow(self) -> pa.Array:
+        labels = (
+            self.labels if isinstance(self.labels, pa.Array) else pa.array(list(self.labels), pa.string())
+        )
+        missing = self.codes < 0
+        idx = pa.array(np.where(missing, 0, self.codes).astype(np.int32), mask=missing)
+        return pa.DictionaryArray.from_arrays(idx, labels)
+
+
+def _code(flag_or_index: npt.ArrayLike, labels: Sequence[str], missing: npt.ArrayLike | None = None) -> Coded:
+    """``labels[i]`` for each index (booleans index 0/1); ``missing`` rows become empty."""
+    idx = np.asarray(flag_or_index).astype(np.int64)
+    if missing is not None:
+        idx = np.where(np.asarray(missing, dtype=bool), -1, idx)
+    return Coded(idx, labels)
+
+
+def _yn(x: npt.NDArray[np.bool_], missing: npt.ArrayLike | None = None) -> Coded:
+    return _code(x, ("no", "yes"), missing)
+
+
+def _dates(days: IntArray) -> npt.NDArray[np.datetime64]:
+    """Dates for integer days since 1970-01-01; ``NEVER`` becomes missing (NaT)."""
+    days = np.asarray(days, dtype=np.int64)
+    out = days.astype("datetime64[D]")
+    out[days >= NEVER] = np.datetime64("NaT")
+    return out
+
+
+def iso_text(days: IntArray) -> StrArray:
     """ISO date strings for integer days since 1970-01-01; ``NEVER`` becomes an empty string."""
     days = np.asarray(days, dtype=np.int64)
     ok = days < NEVER
@@ -90,158 +140,191 @@ def iso(days: IntArray) -> StrArray:
     return out
 
 
-def _yn(x: npt.NDArray[np.bool_]) -> StrArray:
-    return np.where(x, "yes", "no")
+def _num(x: npt.NDArray[np.float64], missing: npt.ArrayLike, *, decimals: int = 1) -> npt.NDArray[np.float64]:
+    out: npt.NDArray[np.float64] = np.where(np.asarray(missing, dtype=bool), np.nan, np.round(x, decimals))
+    return out
 
 
-def _num(x: npt.NDArray[np.float64], missing: npt.NDArray[np.bool_], *, decimals: int = 1) -> list[str]:
-    r = np.round(x, decimals)
-    s = pd.Series(r).map(lambda v: f"{v:g}" if decimals else f"{int(v)}")
-    return list(np.where(missing, "", s.to_numpy(dtype=object)))
+def _int(x: IntArray, missing: npt.ArrayLike | None = None) -> np.ma.MaskedArray[Any, Any]:
+    mask = np.zeros(np.shape(x), dtype=bool) if missing is None else np.asarray(missing, dtype=bool)
+    return np.ma.MaskedArray(np.asarray(x, dtype=np.int64), mask=mask)
 
 
-def _int(x: IntArray, missing: npt.NDArray[np.bool_] | None = None) -> StrArray:
-    s = x.astype(str)
-    return s if missing is None else np.where(missing, "", s)
+def _arrow(v: object, nrow: int) -> pa.Array:
+    if isinstance(v, Coded):
+        return v.to_arrow()
+    if isinstance(v, str):
+        return pa.nulls(nrow, pa.string()) if v == "" else Coded(np.zeros(nrow, np.int64), [v]).to_arrow()
+    if isinstance(v, np.ma.MaskedArray):
+        return pa.array(np.ma.getdata(v), mask=np.ma.getmaskarray(v))
+    arr = np.asarray(v)
+    if arr.dtype.kind == "M":
+        return pa.array(arr.astype("datetime64[D]"), pa.date32())
+    if arr.dtype.kind == "f":
+        return pa.array(arr, from_pandas=True)
+    if arr.dtype.kind in "iu":
+        return pa.array(arr)
+    text = arr.astype(str)
+    return pa.array(text.tolist(), pa.string(), mask=text == "")
 
 
-def _frame(name: str, cols: dict[str, object]) -> pd.DataFrame:
+def _take(v: object, idx: IntArray) -> object:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, Coded):
+        return v.take(idx)
+    return np.asarray(v)[idx] if not isinstance(v, np.ma.MaskedArray) else v[idx]
+
+
+def _frame(name: str, cols: dict[str, object], order: npt.ArrayLike | None = None) -> pa.Table:
+    """A table of the schema ``name`` (fields in schema order, absent fields empty)."""
     spec = TABLES_BY_NAME[name]
     nrow = max((len(v) for v in cols.values() if not isinstance(v, str)), default=1)  # type: ignore[arg-type]
-    data = {}
-    for f in spec.field_names:
-        v = cols.get(f, "")
-        data[f] = np.full(nrow, v, dtype=object) if isinstance(v, str) else np.asarray(v, dtype=object)
-    return pd.DataFrame(data, columns=list(spec.field_names))
+    if order is not None:
+        idx = np.asarray(order, dtype=np.int64)
+        cols = {k: _take(v, idx) for k, v in cols.items()}
+    arrays = [_arrow(cols.get(f, ""), nrow) for f in spec.field_names]
+    return pa.Table.from_arrays(arrays, names=list(spec.field_names))
 
 
-def patient_ids(n: int) -> StrArray:
-    """Pseudonymous ids ``SYN-0000001`` ... in registration order."""
+def patient_ids(n: int) -> pa.Array:
+    """Pseudonymous ids ``SYN-000001`` ... in registration order."""
     width = max(6, len(str(n)))
-    return np.char.add("SYN-", np.char.zfill(np.arange(1, n + 1).astype(str), width))
+    return pa.array([f"SYN-{i:0{width}d}" for i in range(1, n + 1)], pa.string())
 
 
 def build_tables(
     obs: ObservedCohort, rng: np.random.Generator, *, extract_id: str, alt_unit_share: float = 0.05
-) -> dict[str, pd.DataFrame]:
-    """All registry tables (schema order) as string DataFrames in the import format."""
+) -> dict[str, pa.Table]:
+    """All registry tables (schema order) as Arrow tables, ready for ``write_extract``.
+
+    Columns are the schema's fields: text and codes as strings, dates as dates, numbers as
+    numbers, missing values as nulls (written as empty cells).
+    """
     c = obs.cohort
     n = c.n
-    pid = patient_ids(n)
+    pid = Coded(np.arange(n), patient_ids(n))
     inf = c.infused
     lc = c.last_contact_day
-    out: dict[str, pd.DataFrame] = {}
+    out: dict[str, pa.Table] = {}
 
     out["extract"] = _frame(
         "extract",
         {
             "extract_id": np.array([extract_id]),
-            "data_cutoff": iso(np.array([c.cutoff_day])),
+            "data_cutoff": _dates(np.array([c.cutoff_day])),
             "source": np.array(["postcart.synth (synthetic DESCAR-T-like registry; not real patients)"]),
         },
     )
-    cid = np.array([f"C{i:02d}" for i in range(1, N_CENTRES + 1)])
+    cid = [f"C{i:02d}" for i in range(1, N_CENTRES + 1)]
     out["centres"] = _frame(
         "centres",
         {
-            "centre_id": cid,
-            "centre_name": np.char.add("Synthetic centre ", cid),
+            "centre_id": np.array(cid),
+            "centre_name": np.array([f"Synthetic centre {x}" for x in cid]),
             "country": np.full(N_CENTRES, "FR"),
         },
     )
     w = rng.dirichlet(np.full(N_CENTRES, 1.5))
-    centre = cid[rng.choice(N_CENTRES, size=n, p=w)]
+    centre = Coded(rng.choice(N_CENTRES, size=n, p=w), cid)
     dec_year = c.dec_day.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
     birth_year = dec_year - np.floor(c.age).astype(np.int64) - (rng.random(n) < 0.5)
-    prior = np.array(PRIOR_TYPES)
-    prior_types = np.where(c.prior_lines >= 3, f"{prior[0]};{prior[1]};{prior[2]}", f"{prior[0]};{prior[1]}")
-    prior_types = np.where(c.prior_asct, np.char.add(prior_types, ";auto_sct"), prior_types)
-    prior_types = np.where(c.prior_allo, np.char.add(prior_types, ";allo_sct"), prior_types)
+    p0, p1, p2 = PRIOR_TYPES[0], PRIOR_TYPES[1], PRIOR_TYPES[2]
+    prior_labels = []
+    for three in (False, True):
+        for auto in (False, True):
+            for allo in (False, True):
+                text = f"{p0};{p1};{p2}" if three else f"{p0};{p1}"
+                text += ";auto_sct" if auto else ""
+                text += ";allo_sct" if allo else ""
+                prior_labels.append(text)
+    prior_idx = 4 * (c.prior_lines >= 3) + 2 * c.prior_asct + c.prior_allo
     out["patients"] = _frame(
         "patients",
         {
             "patient_id": pid,
             "centre_id": centre,
-            "sex": np.where(c.male, "male", "female"),
-            "birth_year": birth_year.astype(str),
+            "sex": _code(~c.male, ("male", "female")),
+            "birth_year": birth_year,
             "age_at_decision": _num(c.age, np.zeros(n, bool)),
-            "registration_date": iso(c.reg_day),
-            "decision_date": iso(c.dec_day),
+            "registration_date": _dates(c.reg_day),
+            "decision_date": _dates(c.dec_day),
             "indication": "rr_aggressive_bcl",
-            "histology": np.array(HISTOLOGIES)[c.histology],
-            "prior_lines": c.prior_lines.astype(str),
+            "histology": Coded(c.histology, HISTOLOGIES),
+            "prior_lines": c.prior_lines,
             "prior_asct": _yn(c.prior_asct),
             "prior_allo": _yn(c.prior_allo),
-            "prior_line_types": prior_types,
+            "prior_line_types": Coded(prior_idx, prior_labels),
         },
     )
 
-    # characteristics: decision (all) and D0 (infused)
-    zero = np.zeros(n, bool)
-    dec_rows = _frame(
-        "characteristics",
-        {
-            "patient_id": pid,
-            "timepoint": "decision",
-            "assessment_date": iso(c.dec_day),
-            "ecog": _int(c.dec_ecog),
-            "ann_arbor_stage": _int(c.stage, c.dec_stage_missing),
-            "extranodal_sites": _int(c.extranodal),
-            "ldh": _num(c.dec_ldh, c.dec_ldh_missing, decimals=0),
-            "ldh_uln": _num(c.ldh_uln, zero, decimals=0),
-        },
-    )
+    # characteristics: decision (every patient) and D0 (infused), ordered by patient
+    ii = np.flatnonzero(inf)
     alt = rng.random((n, 3)) < alt_unit_share
     crp_v = np.where(alt[:, 0], c.crp / 10.0, c.crp)
     alb_v = np.where(alt[:, 2], c.albumin / 10.0, c.albumin)
-    d0_rows = _frame(
+    rows = np.concatenate([np.arange(n), ii])
+    at_d0 = np.concatenate([np.zeros(n, bool), np.ones(ii.size, bool)])
+    r = rows
+    d0 = at_d0
+    order = np.lexsort((d0, r))
+    missing_lab = ~d0
+    out["characteristics"] = _frame(
         "characteristics",
         {
-            "patient_id": pid,
-            "timepoint": "d0",
-            "assessment_date": iso(c.inf_day),
-            "ecog": _int(c.d0_ecog, c.d0_ecog_missing),
-            "ann_arbor_stage": _int(c.stage),
-            "extranodal_sites": _int(c.extranodal),
-            "ldh": _num(c.d0_ldh, c.d0_ldh_missing, decimals=0),
-            "ldh_uln": _num(c.ldh_uln, c.d0_ldh_missing, decimals=0),
-            "albumin": _num(alb_v, c.albumin_missing, decimals=2),
-            "albumin_unit": np.where(c.albumin_missing, "", np.where(alt[:, 2], "g/dL", "g/L")),
-            "crp": _num(crp_v, c.crp_missing, decimals=2),
-            "crp_unit": np.where(c.crp_missing, "", np.where(alt[:, 0], "mg/dL", "mg/L")),
-            "ferritin": _num(c.ferritin, c.ferritin_missing, decimals=0),
-            "ferritin_unit": np.where(c.ferritin_missing, "", np.where(alt[:, 1], "ng/mL", "ug/L")),
-            "disease_status": np.where(c.pet_status >= 0, RESPONSES[np.maximum(c.pet_status, 0)], ""),
-            "pet_performed": np.where(c.pet_status >= 0, "yes", "no"),
+            "patient_id": pid.take(r),
+            "timepoint": _code(d0.astype(np.int64) * 2, TIMEPOINT),
+            "assessment_date": _dates(np.where(d0, c.inf_day[r], c.dec_day[r])),
+            "ecog": _int(np.where(d0, c.d0_ecog[r], c.dec_ecog[r]), d0 & c.d0_ecog_missing[r]),
+            "ann_arbor_stage": _int(c.stage[r], ~d0 & c.dec_stage_missing[r]),
+            "extranodal_sites": _int(c.extranodal[r]),
+            "ldh": _num(
+                np.where(d0, c.d0_ldh[r], c.dec_ldh[r]),
+                np.where(d0, c.d0_ldh_missing[r], c.dec_ldh_missing[r]),
+                decimals=0,
+            ),
+            "ldh_uln": _num(c.ldh_uln[r], d0 & c.d0_ldh_missing[r], decimals=0),
+            "albumin": _num(alb_v[r], missing_lab | c.albumin_missing[r], decimals=2),
+            "albumin_unit": _code(alt[r, 2], ("g/L", "g/dL"), missing_lab | c.albumin_missing[r]),
+            "crp": _num(crp_v[r], missing_lab | c.crp_missing[r], decimals=2),
+            "crp_unit": _code(alt[r, 0], ("mg/L", "mg/dL"), missing_lab | c.crp_missing[r]),
+            "ferritin": _num(c.ferritin[r], missing_lab | c.ferritin_missing[r], decimals=0),
+            "ferritin_unit": _code(alt[r, 1], ("ug/L", "ng/mL"), missing_lab | c.ferritin_missing[r]),
+            "disease_status": _code(
+                np.maximum(c.pet_status[r], 0), RESPONSES, missing_lab | (c.pet_status[r] < 0)
+            ),
+            "pet_performed": _yn(c.pet_status[r] >= 0, missing_lab),
         },
-    )
-    out["characteristics"] = pd.concat([dec_rows, d0_rows[inf]], ignore_index=True).sort_values(
-        "patient_id", kind="stable", ignore_index=True
+        order,
     )
 
     # bridging: every registered patient; pending bridging after the last contact is "none"
     bstart_ok = (c.bridging > 0) & (c.bridge_start <= lc)
     btype = np.where(bstart_ok, c.bridging, 0)
     reg_pick = rng.integers(0, 6, n)
-    regimen = _bridging_regimens(btype, reg_pick)
-    bdate = iso(np.where(bstart_ok, c.bridge_start, NEVER))
+    bdate = iso_text(np.where(bstart_ok, c.bridge_start, NEVER))
     partial = bstart_ok & (rng.random(n) < 0.03)
     bdate = np.where(partial, np.char.ljust(bdate, 7).astype("<U7"), bdate)
     out["bridging"] = _frame(
         "bridging",
-        {"patient_id": pid, "bridging_type": BRIDGING[btype], "regimen": regimen, "start_date": bdate},
+        {
+            "patient_id": pid,
+            "bridging_type": Coded(btype, BRIDGING),
+            "regimen": _bridging_regimens(btype, reg_pick),
+            "start_date": bdate,
+        },
     )
 
-    ii = np.flatnonzero(inf)
-    ld = np.where(c.axicel[ii] | (rng.random(ii.size) < 0.9), "flu_cy", "bendamustine")
     out["infusions"] = _frame(
         "infusions",
         {
-            "patient_id": pid[ii],
-            "product": np.where(c.axicel[ii], "axi-cel", "tisa-cel"),
-            "lymphodepletion_regimen": ld,
-            "lymphodepletion_date": iso(c.lymph_day[ii]),
-            "infusion_date": iso(c.inf_day[ii]),
+            "patient_id": pid.take(ii),
+            "product": _code(~c.axicel[ii], ("axi-cel", "tisa-cel")),
+            "lymphodepletion_regimen": _code(
+                ~(c.axicel[ii] | (rng.random(ii.size) < 0.9)), ("flu_cy", "bendamustine")
+            ),
+            "lymphodepletion_date": _dates(c.lymph_day[ii]),
+            "infusion_date": _dates(c.inf_day[ii]),
         },
     )
 
@@ -251,9 +334,9 @@ def build_tables(
     out["toxicities"] = _frame(
         "toxicities",
         {
-            "patient_id": pid[ii],
-            "crs_grade": _int(c.crs[ii]),
-            "icans_grade": _int(c.icans[ii]),
+            "patient_id": pid.take(ii),
+            "crs_grade": c.crs[ii],
+            "icans_grade": c.icans[ii],
             "cytopenia_d30_grade": _int(c.cyto_d30[ii], ~seen30[ii]),
             "cytopenia_d90_grade": _int(c.cyto_d90[ii], ~seen90[ii]),
         },
@@ -268,47 +351,55 @@ def build_tables(
         "vital_status",
         {
             "patient_id": pid,
-            "last_contact_date": iso(lc),
-            "death_date": iso(obs.death_day),
-            "death_cause": np.where(dead, DEATH_CAUSES[c.death_cause], ""),
+            "last_contact_date": _dates(lc),
+            "death_date": _dates(obs.death_day),
+            "death_cause": Coded(np.where(dead, c.death_cause, -1), DEATH_CAUSES),
         },
     )
     return {t.name: out[t.name] for t in TABLES}
 
 
-def _bridging_regimens(btype: IntArray, pick: IntArray) -> StrArray:
-    res = np.full(btype.shape, "", dtype=object)
+def _bridging_regimens(btype: IntArray, pick: IntArray) -> Coded:
+    labels: list[str] = []
+    idx = np.full(btype.shape, -1, dtype=np.int64)
     for t, names in BRIDGING_REGIMENS.items():
         m = btype == t
-        res[m] = np.array(names, dtype=object)[pick[m] % len(names)]
-    return res.astype(str)
+        idx[m] = len(labels) + pick[m] % len(names)
+        labels.extend(names)
+    idx = np.where(btype == 0, -1, idx)
+    return Coded(idx, labels)
 
 
-def _assessments(obs: ObservedCohort, pid: StrArray, rng: np.random.Generator) -> pd.DataFrame:
+PLANNED = np.array([30, 90, 180, 270, 360, 548, 730, 1096])
+VISIT_LABELS = (*VISIT_NAMES, "unscheduled")
+UNSCHEDULED = len(VISIT_NAMES)
+
+
+def _assessments(obs: ObservedCohort, pid: Coded, rng: np.random.Generator) -> pa.Table:
     c = obs.cohort
-    nv = len(VISIT_NAMES)
     pi, vi = np.nonzero(obs.visit_recorded)
-    visit = np.array(VISIT_NAMES)[vi]
-    day = c.inf_day[pi] + c.visit_days[pi, vi]
-    planned = c.inf_day[pi] + np.array([30, 90, 180, 270, 360, 548, 730, 1096])[vi]
-    resp = obs.visit_response[pi, vi]
-    parts = [(pi, visit, planned, day, resp)]
+    parts = [
+        (
+            pi,
+            vi,
+            c.inf_day[pi] + PLANNED[vi],
+            c.inf_day[pi] + c.visit_days[pi, vi],
+            obs.visit_response[pi, vi],
+        )
+    ]
     # the failure assessment
     fi = np.flatnonzero(obs.failed)
     fvis = obs.failure_visit[fi]
-    fvisit = np.where(fvis >= 0, np.array(VISIT_NAMES)[np.maximum(fvis, 0)], "unscheduled")
-    fplanned = np.where(
-        fvis >= 0,
-        c.inf_day[fi] + np.array([30, 90, 180, 270, 360, 548, 730, 1096])[np.maximum(fvis, 0)],
-        NEVER,
+    fplanned = np.where(fvis >= 0, c.inf_day[fi] + PLANNED[np.maximum(fvis, 0)], NEVER)
+    parts.append(
+        (fi, np.where(fvis >= 0, fvis, UNSCHEDULED), fplanned, obs.failure_day[fi], np.full(fi.size, 3))
     )
-    parts.append((fi, fvisit, fplanned, obs.failure_day[fi], np.full(fi.size, 3)))
     # salvage evaluation (non-PD response) and the second progression
     ei = np.flatnonzero((obs.salvage_response >= 0) & (obs.salvage_response <= 2))
     parts.append(
         (
             ei,
-            np.full(ei.size, "unscheduled"),
+            np.full(ei.size, UNSCHEDULED),
             np.full(ei.size, NEVER),
             obs.salvage_response_day[ei],
             obs.salvage_response[ei],
@@ -316,145 +407,119 @@ def _assessments(obs: ObservedCohort, pid: StrArray, rng: np.random.Generator) -
     )
     si = np.flatnonzero(obs.p2_day < NEVER)
     parts.append(
-        (si, np.full(si.size, "unscheduled"), np.full(si.size, NEVER), obs.p2_day[si], np.full(si.size, 3))
+        (si, np.full(si.size, UNSCHEDULED), np.full(si.size, NEVER), obs.p2_day[si], np.full(si.size, 3))
     )
     p_i = np.concatenate([x[0] for x in parts])
-    vis = np.concatenate([x[1].astype(object) for x in parts])
+    vis = np.concatenate([x[1] for x in parts]).astype(np.int64)
     pl = np.concatenate([x[2] for x in parts])
     dd = np.concatenate([x[3] for x in parts])
     rr = np.concatenate([x[4] for x in parts]).astype(np.int64)
-    early = np.isin(vis, ("d30", "d90"))
-    modality = np.where(early | (rng.random(p_i.size) < 0.4), "pet", "ct")
+    pet = (vis <= 1) | (rng.random(p_i.size) < 0.4)
     deau = np.where(rr == 0, rng.integers(1, 4, p_i.size), np.where(rr == 3, 5, 4))
     order = np.lexsort((dd, p_i))
-    del nv
     return _frame(
         "assessments",
         {
-            "patient_id": pid[p_i][order],
-            "visit": vis[order],
-            "planned_date": iso(pl[order]),
-            "assessment_date": iso(dd[order]),
-            "response": RESPONSES[rr[order]],
-            "modality": modality[order],
-            "deauville": np.where(modality[order] == "pet", deau[order].astype(str), ""),
+            "patient_id": pid.take(p_i),
+            "visit": Coded(vis, VISIT_LABELS),
+            "planned_date": _dates(pl),
+            "assessment_date": _dates(dd),
+            "response": Coded(rr, RESPONSES),
+            "modality": _code(~pet, ("pet", "ct")),
+            "deauville": _int(deau, ~pet),
         },
+        order,
     )
 
 
-def _disease_events(obs: ObservedCohort, pid: StrArray, rng: np.random.Generator) -> pd.DataFrame:
-    c = obs.cohort
+def _disease_events(obs: ObservedCohort, pid: Coded, rng: np.random.Generator) -> pa.Table:
     fi = np.flatnonzero(obs.failed)
     responded: npt.NDArray[np.bool_] = np.asarray(
         ((obs.visit_response <= 1) & obs.visit_recorded).any(axis=1)
     )
-    nt = np.where(obs.salvage_status == 0, "given", np.where(obs.salvage_status == 1, "none", "unknown"))
+    nt = np.where(obs.salvage_status == 0, 0, np.where(obs.salvage_status == 1, 1, 2))
     si = np.flatnonzero(obs.p2_day < NEVER)
     s_resp = obs.salvage_response[si]
-    nt2 = np.where(
-        obs.second_line_day[si] < NEVER, "given", np.where(obs.death_day[si] < NEVER, "none", "unknown")
-    )
+    nt2 = np.where(obs.second_line_day[si] < NEVER, 0, np.where(obs.death_day[si] < NEVER, 1, 2))
     p_i = np.concatenate([fi, si])
     day = np.concatenate([obs.failure_day[fi], obs.p2_day[si]])
-    etype = np.concatenate(
-        [
-            np.where(responded[fi], "relapse", "progression"),
-            np.where((s_resp == 0) | (s_resp == 1), "relapse", "progression"),
-        ]
-    )
-    nxt = np.concatenate([nt[fi], nt2])
-    biopsy = np.where(rng.random(p_i.size) < 0.3, "yes", "no")
+    relapse = np.concatenate([responded[fi], (s_resp == 0) | (s_resp == 1)])
     order = np.lexsort((day, p_i))
-    del c
     return _frame(
         "disease_events",
         {
-            "patient_id": pid[p_i][order],
-            "event_date": iso(day[order]),
-            "event_type": etype[order],
-            "biopsy": biopsy[order],
-            "next_treatment": nxt[order],
+            "patient_id": pid.take(p_i),
+            "event_date": _dates(day),
+            "event_type": _code(relapse, ("progression", "relapse")),
+            "biopsy": _yn(rng.random(p_i.size) < 0.3),
+            "next_treatment": Coded(np.concatenate([nt[fi], nt2]), ("given", "none", "unknown")),
         },
+        order,
     )
 
 
-def _treatment_lines(obs: ObservedCohort, pid: StrArray, rng: np.random.Generator) -> pd.DataFrame:
+def _treatment_lines(obs: ObservedCohort, pid: Coded, rng: np.random.Generator) -> pa.Table:
     c = obs.cohort
     ti = np.flatnonzero(obs.salvage_status == 0)
     cls = obs.salvage_class[ti]
     var = c.regimen_variant[ti]
-    reg = np.empty(ti.size, dtype=object)
-    comp = np.empty(ti.size, dtype=object)
+    labels: list[tuple[str, str]] = []
+    reg_idx = np.full(ti.size, -1, dtype=np.int64)
     for k, name in enumerate(CLASSES):
         m = cls == k
         opts = REGIMENS[name]
-        idx = var[m] % len(opts)
-        reg[m] = np.array([o[0] for o in opts], dtype=object)[idx]
-        comp[m] = np.array([o[1] for o in opts], dtype=object)[idx]
+        reg_idx[m] = len(labels) + var[m] % len(opts)
+        labels.extend(opts)
     rt = cls == CLASSES.index("radiotherapy")
     nonloc = rt & ~c.rt_localized[ti]
-    reg[nonloc], comp[nonloc] = RT_NOT_LOCALIZED
+    reg_idx[nonloc] = len(labels)
+    labels.append(RT_NOT_LOCALIZED)
     start = obs.salvage_start_day[ti]
     stop_at = np.minimum(np.minimum(obs.p2_day[ti], obs.death_day[ti]), start + 120)
     end = np.where(stop_at <= c.last_contact_day[ti], stop_at, NEVER)
-    end = np.maximum(end, start)
     resp = obs.salvage_response[ti]
-    line1 = {
-        "pid": ti,
-        "line": np.ones(ti.size, dtype=np.int64),
-        "start": start,
-        "end": end,
-        "regimen": reg,
-        "components": comp,
-        "rtloc": np.where(rt, _yn(c.rt_localized[ti]), ""),
-        "trial": _yn(cls == CLASSES.index("bispecific")),
-        "resp": np.where(resp >= 0, RESPONSES[np.maximum(resp, 0)], ""),
-        "resp_date": iso(obs.salvage_response_day[ti]),
-    }
     si = np.flatnonzero(obs.second_line_day < NEVER)
-    k2 = rng.integers(0, 4, si.size)
     opts2 = (
         ("R-GemOx", "rituximab;gemcitabine;oxaliplatin"),
         ("palliative care", "palliative_care"),
         ("trial drug", "trial_drug"),
         ("glofitamab", "glofitamab"),
     )
-    line2 = {
-        "pid": si,
-        "line": np.full(si.size, 2, dtype=np.int64),
-        "start": obs.second_line_day[si],
-        "end": np.full(si.size, NEVER),
-        "regimen": np.array([o[0] for o in opts2], dtype=object)[k2],
-        "components": np.array([o[1] for o in opts2], dtype=object)[k2],
-        "rtloc": np.full(si.size, ""),
-        "trial": _yn(k2 >= 2),
-        "resp": np.full(si.size, ""),
-        "resp_date": np.full(si.size, ""),
-    }
-    cat = {k: np.concatenate([np.asarray(line1[k]), np.asarray(line2[k])]) for k in line1}
-    order = np.lexsort((cat["line"], cat["pid"]))
+    k2 = rng.integers(0, len(opts2), si.size)
+    all_labels = labels + list(opts2)
+    p_i = np.concatenate([ti, si])
+    line = np.concatenate([np.ones(ti.size, np.int64), np.full(si.size, 2, np.int64)])
+    ridx = np.concatenate([reg_idx, len(labels) + k2])
+    order = np.lexsort((line, p_i))
     return _frame(
         "treatment_lines",
         {
-            "patient_id": pid[cat["pid"][order]],
-            "line_number": cat["line"][order].astype(str),
-            "start_date": iso(cat["start"][order]),
-            "end_date": iso(cat["end"][order]),
-            "regimen": cat["regimen"][order],
-            "components": cat["components"][order],
-            "radiotherapy_localized": cat["rtloc"][order],
-            "in_trial": cat["trial"][order],
-            "best_response": cat["resp"][order],
-            "best_response_date": cat["resp_date"][order],
+            "patient_id": pid.take(p_i),
+            "line_number": line,
+            "start_date": _dates(np.concatenate([start, obs.second_line_day[si]])),
+            "end_date": _dates(np.concatenate([end, np.full(si.size, NEVER)])),
+            "regimen": Coded(ridx, [a for a, _ in all_labels]),
+            "components": Coded(ridx, [b for _, b in all_labels]),
+            "radiotherapy_localized": _yn(
+                np.concatenate([c.rt_localized[ti], np.zeros(si.size, bool)]),
+                np.concatenate([~rt, np.ones(si.size, bool)]),
+            ),
+            "in_trial": _yn(np.concatenate([cls == CLASSES.index("bispecific"), k2 >= 2])),
+            "best_response": Coded(np.concatenate([resp, np.full(si.size, -1)]), RESPONSES),
+            "best_response_date": _dates(
+                np.concatenate([obs.salvage_response_day[ti], np.full(si.size, NEVER)])
+            ),
         },
+        order,
     )
 
 
-def write_extract(tables: dict[str, pd.DataFrame], out: Path) -> Path:
+def write_extract(tables: Mapping[str, pa.Table], out: Path) -> Path:
     """Write ``<table>.csv`` files into folder ``out`` atomically (all or nothing).
 
     The folder is built next to ``out`` under a temporary name and renamed into place; an
-    existing ``out`` is replaced only when it holds nothing but registry CSV files.
+    existing ``out`` is replaced only when it holds nothing but registry CSV files. Dates are
+    written ISO, missing values as empty cells, text quoted.
     """
     out = Path(out)
     parent = out.resolve().parent
@@ -468,8 +533,8 @@ def write_extract(tables: dict[str, pd.DataFrame], out: Path) -> Path:
             )
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
     try:
-        for name, frame in tables.items():
-            frame.to_csv(tmp / f"{name}.csv", index=False)
+        for name, table in tables.items():
+            pacsv.write_csv(table, tmp / f"{name}.csv", pacsv.WriteOptions(quoting_style="needed"))
         if out.exists():
             shutil.rmtree(out)
         os.replace(tmp, out)

@@ -1,0 +1,165 @@
+"""The synthetic registry: determinism, import cleanliness, schema conformance, invariants.
+
+Distribution checks use explicit tolerances at large n; they test the generator's invariants
+(what it must never produce) and its flow, not the paper's statistics (``test_check.py`` and
+``postcart synth check`` do that through the real pipeline).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from postcart.registry import check_extract
+from postcart.registry.codes import COMPONENTS
+from postcart.registry.schema import TABLES
+from postcart.synth.generate import DEFAULT_N, generate_registry
+
+CUTOFF = pd.Timestamp("2021-04-12")
+
+
+def _read(folder: Path) -> dict[str, pd.DataFrame]:
+    return {t.name: pd.read_csv(folder / f"{t.name}.csv", dtype=str, keep_default_na=False) for t in TABLES}
+
+
+@pytest.fixture(scope="module")
+def default_extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate_registry().write(tmp_path_factory.mktemp("default") / "extract")
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
+    folder = generate_registry(20_000, seed=7).write(tmp_path_factory.mktemp("large") / "extract")
+    return _read(folder)
+
+
+def test_same_seed_gives_byte_identical_files(tmp_path: Path) -> None:
+    a = generate_registry(300, seed=11).write(tmp_path / "a")
+    b = generate_registry(300, seed=11).write(tmp_path / "b")
+    for t in TABLES:
+        assert (a / f"{t.name}.csv").read_bytes() == (b / f"{t.name}.csv").read_bytes(), t.name
+
+
+def test_different_seeds_give_different_registries(tmp_path: Path) -> None:
+    a = generate_registry(300, seed=11).write(tmp_path / "a")
+    b = generate_registry(300, seed=12).write(tmp_path / "b")
+    assert (a / "vital_status.csv").read_bytes() != (b / "vital_status.csv").read_bytes()
+
+
+def test_default_registry_has_680_registered_and_about_550_infused(default_extract: Path) -> None:
+    tables = _read(default_extract)
+    assert len(tables["patients"]) == DEFAULT_N == 680
+    assert 500 <= len(tables["infusions"]) <= 600
+
+
+def test_default_registry_imports_without_any_issue(default_extract: Path) -> None:
+    result = check_extract(default_extract)
+    assert result.ok
+    assert [i.text() for i in result.issues] == []
+
+
+def test_large_registry_imports_without_any_issue(tmp_path: Path) -> None:
+    result = check_extract(generate_registry(5_000, seed=3).write(tmp_path / "x"))
+    assert result.ok and len(result.issues) == 0
+
+
+def test_every_table_has_the_schema_columns_required_values_and_codes(large: dict[str, pd.DataFrame]) -> None:
+    problems: list[str] = []
+    for spec in TABLES:
+        frame = large[spec.name]
+        if list(frame.columns) != list(spec.field_names):
+            problems.append(f"{spec.name}: columns {list(frame.columns)}")
+            continue
+        for f in spec.fields:
+            col = frame[f.name]
+            if f.required and (col == "").any():
+                problems.append(f"{spec.name}.{f.name}: empty required value")
+            if f.kind == "code" and f.codes:
+                bad = set(col[col != ""]) - set(f.codes)
+                if bad:
+                    problems.append(f"{spec.name}.{f.name}: codes {sorted(bad)[:3]}")
+            if f.kind == "codes":
+                used = {c for v in col[col != ""] for c in v.split(";")}
+                if used - set(COMPONENTS):
+                    problems.append(f"{spec.name}.{f.name}: components {sorted(used - set(COMPONENTS))[:3]}")
+            if f.kind == "bool":
+                bad = set(col[col != ""]) - {"yes", "no"}
+                if bad:
+                    problems.append(f"{spec.name}.{f.name}: booleans {sorted(bad)}")
+    assert problems == []
+
+
+def _day(s: pd.Series) -> pd.Series:
+    return pd.to_datetime(s.where(s.str.len() == 10), format="%Y-%m-%d")
+
+
+def test_dates_follow_the_registry_order_rules(large: dict[str, pd.DataFrame]) -> None:
+    pat = large["patients"].set_index("patient_id")
+    inf = large["infusions"].set_index("patient_id")
+    vs = large["vital_status"].set_index("patient_id")
+    d0 = _day(inf["infusion_date"])
+    assert (_day(pat["decision_date"]) <= _day(pat["registration_date"])).all()
+    assert (_day(pat.loc[inf.index, "registration_date"]) <= _day(inf["lymphodepletion_date"])).all()
+    assert (_day(inf["lymphodepletion_date"]) < d0).all()
+    death = _day(vs["death_date"])
+    last = _day(vs["last_contact_date"])
+    assert (last <= CUTOFF).all()
+    assert ((death.isna()) | (last == death)).all()
+    for table, column in (
+        ("assessments", "assessment_date"),
+        ("disease_events", "event_date"),
+        ("treatment_lines", "start_date"),
+    ):
+        t = large[table]
+        when = _day(t[column]).to_numpy()
+        assert (when > d0.reindex(t["patient_id"]).to_numpy()).all(), f"{table} not after D0"
+        assert (when <= last.reindex(t["patient_id"]).to_numpy()).all(), f"{table} after last contact"
+
+
+def test_no_failure_falls_exactly_on_day_30_or_90(large: dict[str, pd.DataFrame]) -> None:
+    ev = large["disease_events"]
+    first = ev.assign(d=_day(ev["event_date"])).groupby("patient_id")["d"].min()
+    d0 = _day(large["infusions"].set_index("patient_id")["infusion_date"])
+    days = (first - d0.reindex(first.index)).dt.days
+    assert not days.isin([30, 90]).any()
+    assert days.min() >= 1
+
+
+def test_registrations_increase_over_the_accrual_window(large: dict[str, pd.DataFrame]) -> None:
+    reg = _day(large["patients"]["registration_date"])
+    assert reg.min() >= pd.Timestamp("2018-08-01") and reg.max() <= CUTOFF
+    first_year = (reg < pd.Timestamp("2019-08-01")).sum()
+    last_year = (reg >= pd.Timestamp("2020-04-12")).sum()
+    assert last_year > 1.5 * first_year
+
+
+def test_flow_and_product_shares_are_plausible_at_large_n(large: dict[str, pd.DataFrame]) -> None:
+    n = len(large["patients"])
+    infused = len(large["infusions"])
+    assert 0.75 <= infused / n <= 0.87  # paper: 550/680 = 0.81
+    axi = (large["infusions"]["product"] == "axi-cel").mean()
+    assert 0.55 <= axi <= 0.72  # paper: 350/550 = 0.64
+
+
+def test_lab_values_are_right_skewed_and_pet_only_after_bridging(large: dict[str, pd.DataFrame]) -> None:
+    ch = large["characteristics"]
+    d0 = ch[ch["timepoint"] == "d0"]
+    crp = pd.to_numeric(d0["crp"], errors="coerce") * np.where(d0["crp_unit"] == "mg/dL", 10.0, 1.0)
+    ferritin = pd.to_numeric(d0["ferritin"], errors="coerce")
+    assert crp.mean() > 1.3 * crp.median()
+    assert ferritin.mean() > 1.2 * ferritin.median()
+    bridging = large["bridging"].set_index("patient_id")["bridging_type"]
+    pet = d0[d0["pet_performed"] == "yes"]["patient_id"]
+    assert (bridging.reindex(pet) != "none").all()
+    ldh_missing = (d0["ldh"] == "").mean()
+    assert 0.1 <= ldh_missing <= 0.35  # paper (b.10): 53 of 238 failures
+
+
+def test_registry_starts_and_ends_within_the_window() -> None:
+    reg = generate_registry(200, seed=2, cutoff=dt.date(2020, 1, 1))
+    days = reg.cohort.reg_day
+    assert days.max() <= (dt.date(2020, 1, 1) - dt.date(1970, 1, 1)).days
