@@ -4,7 +4,8 @@ One Rscript run for the module (``R_CODE``): ``survfit(Surv(time, factor(cause))
 (``pstate``, ``std.err``, ``lower``, ``upper``) and ``cmprsk::cuminc(time, cause, group)$Tests``.
 Data sets (generated here, seeded): heavy ties with 3 causes and 3 groups; no censoring (the
 event-free curve reaches 0); heavy censoring; a tiny set; events and censorings at time 0.
-Tolerances: 1e-8 relative for the curves (the brief's), 1e-6 for Gray's test.
+Tolerances: 1e-8 relative for the curves (the brief's), 1e-6 for Gray's test (plain, rho = 1
+and stratified).
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ for (f in args) {
   if (length(unique(d$group)) > 1) {
     tst <- cuminc(d$time, d$cause, d$group, cencode = 0)$Tests
     out(paste(nm, "gray"), c(tst[, "stat"]))
+    tst <- cuminc(d$time, d$cause, d$group, cencode = 0, rho = 1)$Tests
+    out(paste(nm, "gray_rho1"), c(tst[, "stat"]))
+    tst <- cuminc(d$time, d$cause, d$group, strata = d$stratum, cencode = 0)$Tests
+    out(paste(nm, "gray_strata"), c(tst[, "stat"]))
   }
 }
 """
@@ -72,8 +77,9 @@ def r_values(tmp_path_factory: pytest.TempPathFactory) -> dict[str, np.ndarray]:
     files = []
     for name, (t, c, g) in _data().items():
         p = d / f"{name}.csv"
-        rows = "\n".join(f"{a:.17g},{b},{x}" for a, b, x in zip(t, c, g, strict=True))
-        p.write_text("time,cause,group\n" + rows + "\n")
+        st = np.arange(t.size) % 2
+        rows = "\n".join(f"{a:.17g},{b},{x},{y}" for a, b, x, y in zip(t, c, g, st, strict=True))
+        p.write_text("time,cause,group,stratum\n" + rows + "\n")
         files.append(str(p))
     (d / "run.R").write_text(R_CODE)
     proc = subprocess.run(["Rscript", str(d / "run.R"), *files], capture_output=True, text=True, check=True)
@@ -112,3 +118,16 @@ def test_gray_test_matches_live_r_cuminc(name: str, r_values: dict[str, np.ndarr
     causes = [k for k in range(1, int(c.max()) + 1)]
     ours = [gray_test(t, c, g, cause_of_interest=k).chisq for k in causes]
     np.testing.assert_allclose(ours, r_values[f"{name} gray"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["ties3", "heavy_censoring"])
+def test_gray_test_weighted_and_stratified_match_live_r_cuminc(
+    name: str, r_values: dict[str, np.ndarray]
+) -> None:
+    t, c, g = _data()[name]
+    causes = list(range(1, int(c.max()) + 1))
+    rho1 = [gray_test(t, c, g, cause_of_interest=k, rho=1.0).chisq for k in causes]
+    np.testing.assert_allclose(rho1, r_values[f"{name} gray_rho1"], rtol=1e-6)
+    strata = np.arange(t.size) % 2
+    strat = [gray_test(t, c, g, cause_of_interest=k, strata=strata).chisq for k in causes]
+    np.testing.assert_allclose(strat, r_values[f"{name} gray_strata"], rtol=1e-6)

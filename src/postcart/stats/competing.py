@@ -542,55 +542,13 @@ class GrayTestResult:
         )
 
 
-def gray_test(
-    time: ArrayLike,
-    cause: ArrayLike,
-    group: ArrayLike,
-    *,
-    cause_of_interest: Any,
-    censor: Any = 0,
-    rho: float = 0.0,
-) -> GrayTestResult:
-    r"""Gray's K-sample test for the cumulative incidence of one cause (``cmprsk::cuminc``).
+def _gray_scores(
+    t: FloatArray, m: IntArray, gi: IntArray, ng: int, rho: float
+) -> tuple[FloatArray, FloatArray]:
+    """Gray's scores (first ng - 1 groups) and their covariance within one stratum.
 
-    Parameters
-    ----------
-    time : array-like of float
-    cause : array-like
-        The cause of each event; ``censor`` (default 0) marks censored subjects.
-    group : array-like
-        Group of each subject (at least two levels).
-    cause_of_interest : object
-        The value of ``cause`` whose cumulative incidence is compared; every other non-censor
-        value is a competing cause.
-    rho : float, default 0
-        Power of the weight :math:`(1 - \hat F_1(t-))^\rho` (cmprsk's ``rho``).
-
-    Notes
-    -----
-    The score of group k is :math:`s_k = \int W(t)\,\{d\hat F_{1k}(t)/ (1-\hat F_{1k}(t-))
-    - d\hat F_1^0(t)/(1-\hat F_1^0(t-))\}` weighted by the group's "risk set" for the
-    subdistribution hazard (Gray 1988, eq. 2.3), and its variance is Gray's asymptotic
-    estimator (section 3), computed by the same recursions as ``cmprsk``'s ``crstm`` routine
-    (Gray 2000, GPL; re-derived here in vector form, unstratified). The statistic
-    :math:`s' V^{-1} s` is referred to :math:`\chi^2_{K-1}`.
+    ``m``: 0 censored, 1 the cause of interest, 2 another cause; ``gi``: group index 0..ng-1.
     """
-    t = _as_time(time)
-    n = t.size
-    uniq, inv_c = _factorize(cause, "cause", n)
-    if cause_of_interest == censor:
-        raise StatsError(f"cause_of_interest must not be the censoring code {censor!r}")
-    if not any(u == cause_of_interest for u in uniq):
-        raise StatsError(f"cause_of_interest {cause_of_interest!r} never occurs in cause")
-    m_of_unique = np.array(
-        [0 if u == censor else (1 if u == cause_of_interest else 2) for u in uniq], dtype=np.int64
-    )
-    m = m_of_unique[inv_c]
-    levels, gi = _levels(group, n)
-    if len(levels) < 2:
-        raise StatsError(f"group must have at least two levels, but has {len(levels)}: {levels!r}")
-    ng = len(levels)
-
     utimes, inv = np.unique(t, return_inverse=True)
     nt = utimes.size
     dcount = np.zeros((nt, 3, ng))
@@ -653,6 +611,74 @@ def gray_test(
         skmm = skm
     cc = cmat[:ng1, :]
     v = v + (cc * v3) @ cc.T + cc @ v2.T + v2 @ cc.T
+    return s, v
+
+
+def gray_test(
+    time: ArrayLike,
+    cause: ArrayLike,
+    group: ArrayLike,
+    *,
+    cause_of_interest: Any,
+    censor: Any = 0,
+    rho: float = 0.0,
+    strata: ArrayLike | None = None,
+) -> GrayTestResult:
+    r"""Gray's K-sample test for the cumulative incidence of one cause (``cmprsk::cuminc``).
+
+    Parameters
+    ----------
+    time : array-like of float
+    cause : array-like
+        The cause of each event; ``censor`` (default 0) marks censored subjects.
+    group : array-like
+        Group of each subject (at least two levels).
+    cause_of_interest : object
+        The value of ``cause`` whose cumulative incidence is compared; every other non-censor
+        value is a competing cause.
+    rho : float, default 0
+        Power of the weight :math:`(1 - \hat F_1(t-))^\rho` (cmprsk's ``rho``).
+    strata : array-like, optional
+        Stratified test (cmprsk's ``strata``): scores and variances are computed within each
+        stratum and summed before the quadratic form.
+
+    Notes
+    -----
+    The score of group k is :math:`s_k = \int W(t)\,\{d\hat F_{1k}(t)/ (1-\hat F_{1k}(t-))
+    - d\hat F_1^0(t)/(1-\hat F_1^0(t-))\}` weighted by the group's "risk set" for the
+    subdistribution hazard (Gray 1988, eq. 2.3), and its variance is Gray's asymptotic
+    estimator (section 3), computed by the same recursions as ``cmprsk``'s ``crstm`` routine
+    (Gray 2000, GPL; re-derived here in vector form). The statistic
+    :math:`s' V^{-1} s` is referred to :math:`\chi^2_{K-1}`.
+    """
+    t = _as_time(time)
+    n = t.size
+    uniq, inv_c = _factorize(cause, "cause", n)
+    if cause_of_interest == censor:
+        raise StatsError(f"cause_of_interest must not be the censoring code {censor!r}")
+    if not any(u == cause_of_interest for u in uniq):
+        raise StatsError(f"cause_of_interest {cause_of_interest!r} never occurs in cause")
+    m_of_unique = np.array(
+        [0 if u == censor else (1 if u == cause_of_interest else 2) for u in uniq], dtype=np.int64
+    )
+    m = m_of_unique[inv_c]
+    levels, gi = _levels(group, n)
+    if len(levels) < 2:
+        raise StatsError(f"group must have at least two levels, but has {len(levels)}: {levels!r}")
+    ng = len(levels)
+
+    if strata is None:
+        s, v = _gray_scores(t, m, gi, ng, rho)
+    else:
+        st_levels, si = _levels(strata, n)
+        s = np.zeros(ng - 1)
+        v = np.zeros((ng - 1, ng - 1))
+        for k in range(len(st_levels)):
+            sel = si == k
+            s_k, v_k = _gray_scores(t[sel], m[sel], gi[sel], ng, rho)
+            s += s_k
+            v += v_k
+    ng1 = ng - 1
     try:
         chisq = float(s @ np.linalg.solve(v, s))
     except np.linalg.LinAlgError:
