@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import pkgutil
 import sys
 import time
@@ -20,8 +21,27 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
+def _adapt(name: str, main: Callable[..., object]) -> Callable[[list[str]], int]:
+    """A ``main(argv)`` for the runner. A legacy ``main()`` without parameters reads
+    ``sys.argv`` itself: it runs with its own defaults (the shared options are not passed)."""
+    if inspect.signature(main).parameters:
+        return lambda argv: int(main(argv) or 0)
+
+    def run(argv: list[str]) -> int:
+        if argv:
+            print(f"({name}: main() takes no argv; running with its defaults, ignoring {argv})")
+        saved = sys.argv
+        sys.argv = [f"benchmarks/bench_{name}.py"]
+        try:
+            return int(main() or 0)
+        finally:
+            sys.argv = saved
+
+    return run
+
+
 def discover() -> dict[str, Callable[[list[str]], int]]:
-    """Benchmark name (without ``bench_``) -> its ``main``."""
+    """Benchmark name (without ``bench_``) -> its ``main`` (taking ``argv``)."""
     found: dict[str, Callable[[list[str]], int]] = {}
     for info in sorted(pkgutil.iter_modules([str(HERE)]), key=lambda m: m.name):
         if not info.name.startswith("bench_"):
@@ -29,7 +49,8 @@ def discover() -> dict[str, Callable[[list[str]], int]]:
         module = importlib.import_module(f"benchmarks.{info.name}")
         main = getattr(module, "main", None)
         if callable(main):
-            found[info.name.removeprefix("bench_")] = main
+            name = info.name.removeprefix("bench_")
+            found[name] = _adapt(name, main)
     return found
 
 
