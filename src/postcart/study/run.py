@@ -607,15 +607,19 @@ def _test_fields(res: Any) -> tuple[float | None, int | None, float | None]:
 
 #: Monte Carlo tables when an exact r x c Fisher test is too large (R's simulate.p.value).
 FISHER_SIMULATIONS = 20_000
+#: Above this many patients an r x c (not 2 x 2) table goes straight to Monte Carlo: the exact
+#: network algorithm would enumerate millions of partial tables before giving up.
+FISHER_EXACT_MAX_N = 5_000
 
 
 def fisher_p(arr: np.ndarray, *, seed: int, where: str, notes: list[str]) -> tuple[float, str]:
     """Fisher exact P of ``arr``; Monte Carlo (seeded) when the exact enumeration is infeasible."""
-    try:
-        return float(stats.fisher_exact(arr).p), "Fisher exact (Freeman-Halton r x c)"
-    except StatsError as exc:
-        if "simulate" not in str(exc):
-            raise
+    if arr.shape == (2, 2) or int(arr.sum()) <= FISHER_EXACT_MAX_N:
+        try:
+            return float(stats.fisher_exact(arr).p), "Fisher exact (Freeman-Halton r x c)"
+        except StatsError as exc:
+            if "simulate" not in str(exc):
+                raise
     rng = np.random.default_rng(seed)
     res = stats.fisher_exact(arr, simulate=True, n_simulations=FISHER_SIMULATIONS, rng=rng)
     notes.append(
