@@ -2,8 +2,8 @@
 
 Small data sets are generated here (seeded), written as CSV, and run through
 ``tests/reference/r/edge_cases.R`` (one Rscript for all cases); its JSON (17 significant
-digits) is compared with ``kaplan_meier`` (log-log, log and plain CIs, median and its CI),
-``logrank_test`` and ``cox_ph`` (Breslow and Efron). Tolerances: 1e-8 relative for KM, CIs,
+digits) is compared with ``kaplan_meier`` (log-log, log, plain, arcsin and logit CIs, median
+and its CI), ``logrank_test`` and ``cox_ph`` (Breslow and Efron). Tolerances: 1e-8 relative for KM, CIs,
 medians and log-rank; 1e-6 relative for Cox. ``null`` in R's output (NA, NaN, Inf) must be
 ``nan``/``None`` here.
 """
@@ -27,7 +27,7 @@ from postcart.errors import MonotoneLikelihoodWarning, StatsError
 R_SCRIPT = Path(__file__).resolve().parents[1] / "reference" / "r" / "edge_cases.R"
 KM_RTOL = 1e-8
 COX_RTOL = 1e-6
-CONF_TYPES = ("log-log", "log", "plain")
+CONF_TYPES = ("log-log", "log", "plain", "arcsin", "logit")
 
 pytestmark = [pytest.mark.needs_r, pytest.mark.reference("live R survival", fixture="edge_cases.R")]
 

@@ -4,9 +4,9 @@
 # For every DIR/NAME.csv (columns time, status, and optionally entry, group, x1, x2) writes
 # DIR/NAME.json with, at full precision (%.17g; null = NA/NaN/Inf):
 #   km.overall / km.by_group.LEVEL: survfit(Surv([entry,] time, status) ~ 1) per conf.type
-#       (log-log, log, plain): table {time, n_risk, n_event, n_censor, surv, std_err (Greenwood
-#       SE of S = surv * std.err), lower, upper} and the median {estimate, lower, upper}
-#       (quantile.survfit).
+#       (log-log, log, plain, arcsin, logit): table {time, n_risk, n_event, n_censor, surv,
+#       std_err (Greenwood SE of S = surv * std.err), lower, upper} and the median
+#       {estimate, lower, upper} (quantile.survfit).
 #   logrank: survdiff(Surv(time, status) ~ group) {groups, observed, expected, chisq, df, p}
 #       (no entry, >= 2 groups); df = groups with variance > 0, minus 1 (0 and p = NA if none).
 #   cox.breslow / cox.efron: coxph(Surv([entry,] time, status) ~ x1 [+ x2], ties = .)
@@ -44,7 +44,7 @@ to_json <- function(x) {
 
 km_block <- function(d, has_entry) {
   out <- list()
-  for (ct in c("log-log", "log", "plain")) {
+  for (ct in c("log-log", "log", "plain", "arcsin", "logit")) {
     f <- if (has_entry) survfit(Surv(entry, time, status) ~ 1, data = d, conf.type = ct)
          else survfit(Surv(time, status) ~ 1, data = d, conf.type = ct)
     q <- quantile(f, probs = 0.5, conf.int = TRUE)
