@@ -366,3 +366,52 @@ def _check_no_events(frame: pd.DataFrame) -> None:
             np.zeros(len(frame), bool),
             names=["x1"],
         )
+
+
+@pytest.mark.parametrize("name", [n for n in CASES if "group" in make_cases()[n] and n != "late_entry"])
+def test_peto_peto_matches_live_r_survdiff_rho_1_on_edge_case(name: str, live: dict[str, Any]) -> None:
+    frame, r = live[name]
+    theirs = r["logrank"]["rho1"]
+    res = stats.logrank_test(
+        frame["time"].to_numpy(float),
+        frame["status"].to_numpy(bool),
+        frame["group"].to_numpy(str),
+        weights="peto-peto",
+    )
+    close(res.chisq, theirs["chisq"], KM_RTOL, f"{name} chisq")
+    close(res.observed, theirs["observed"], KM_RTOL, f"{name} observed")
+    close(res.expected, theirs["expected"], KM_RTOL, f"{name} expected")
+
+
+ZPH_CASES = [
+    (n, ties, strata)
+    for n, ties in COX_CASES
+    for strata in ((False, True) if "group" in make_cases()[n] else (False,))
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "ties", "strata"), ZPH_CASES)
+def test_cox_zph_matches_live_r_on_edge_case(
+    name: str, ties: str, strata: bool, live: dict[str, Any]
+) -> None:
+    """``cox.zph(fit, transform = "km" | "identity" | "rank")``: per-term and GLOBAL tests."""
+    frame, r = live[name]
+    theirs = r["cox_strata" if strata else "cox"][ties]
+    names = [c for c in ("x1", "x2") if c in frame]
+    data = {
+        "X": frame[names].to_numpy(float),
+        "time": frame["time"].to_numpy(float),
+        "event": frame["status"].to_numpy(bool),
+        "entry": frame["entry"].to_numpy(float) if "entry" in frame else None,
+        "strata": frame["group"].to_numpy(str) if strata else None,
+    }
+    fit = stats.cox_ph(data["X"], data["time"], data["event"], names=names, entry=data["entry"],
+                       strata=data["strata"], ties=ties)  # fmt: skip
+    for transform, block in theirs["zph"].items():
+        assert "error" not in block, block
+        zph = stats.cox_zph(fit, data["X"], data["time"], data["event"], entry=data["entry"],
+                            strata=data["strata"], transform=transform)  # fmt: skip
+        w = f"{name} {ties} strata={strata} {transform}"
+        assert list(zph.term) == arr(block["term"]), w
+        close(zph.chisq, block["chisq"], COX_RTOL, f"{w} chisq")
+        close(zph.p, block["p"], COX_RTOL, f"{w} p")

@@ -8,10 +8,12 @@
 #       std_err (Greenwood SE of S = surv * std.err), lower, upper} and the median
 #       {estimate, lower, upper} (quantile.survfit).
 #   logrank: survdiff(Surv(time, status) ~ group) {groups, observed, expected, chisq, df, p}
-#       (no entry, >= 2 groups); df = groups with variance > 0, minus 1 (0 and p = NA if none).
+#       (no entry, >= 2 groups); df = groups with variance > 0, minus 1 (0 and p = NA if none);
+#       rho1 = survdiff(rho = 1) {observed, expected, chisq} (Peto-Peto, weights S(t-)).
 #   cox.breslow / cox.efron: coxph(Surv([entry,] time, status) ~ x1 [+ x2], ties = .)
 #       {coef, se, loglik (null, fit), score (fit$score), wald (fit$wald.test, unrounded), lr,
-#       concordance, concordance_se}
+#       concordance, concordance_se, zph.{km|identity|rank} = cox.zph(fit, transform)$table
+#       {term, chisq, df, p}}
 #       ("error" holds the message when R fails, "warning" R's warnings).
 #   cox_strata.breslow / cox_strata.efron: the same with + strata(group).
 #   cox_group.breslow / cox_group.efron: the same with ~ group (a factor, levels sorted, the
@@ -67,7 +69,13 @@ cox_block <- function(d, has_entry, covs, ties) {
          score = unname(fit$score), wald = unname(fit$wald.test),
          lr = 2 * (fit$loglik[2] - fit$loglik[1]),
          concordance = unname(fit$concordance["concordance"]),
-         concordance_se = unname(fit$concordance["std"]))
+         concordance_se = unname(fit$concordance["std"]),
+         zph = lapply(c(km = "km", identity = "identity", rank = "rank"), function(tr) {
+           z <- tryCatch(cox.zph(fit, transform = tr)$table, error = function(e) NULL)
+           if (is.null(z)) list(error = "cox.zph failed")
+           else list(term = rownames(z), chisq = unname(z[, "chisq"]), df = unname(z[, "df"]),
+                     p = unname(z[, "p"]))
+         }))
   }, warning = function(w) {
     warned <<- c(warned, conditionMessage(w))
     invokeRestart("muffleWarning")
@@ -90,8 +98,10 @@ for (csv in list.files(dir, pattern = "\\.csv$", full.names = TRUE)) {
       sd <- tryCatch({
         s <- survdiff(Surv(time, status) ~ group, data = d)
         df <- max(sum(diag(s$var) > 0) - 1, 0)
+        s1 <- survdiff(Surv(time, status) ~ group, data = d, rho = 1)
         list(groups = sub("^group=", "", names(s$n)), observed = s$obs, expected = s$exp,
-             chisq = s$chisq, df = df, p = if (df > 0) pchisq(s$chisq, df, lower.tail = FALSE) else NA)
+             chisq = s$chisq, df = df, p = if (df > 0) pchisq(s$chisq, df, lower.tail = FALSE) else NA,
+             rho1 = list(observed = s1$obs, expected = s1$exp, chisq = s1$chisq))
       }, error = function(e) list(error = conditionMessage(e)))
       out$logrank <- sd
     }
