@@ -110,57 +110,88 @@ def _dominance(
     w_p: FloatArray,
     a_q: IntArray,
     b_q: IntArray,
-) -> tuple[FloatArray, FloatArray]:
-    """For each query q: ``sum_j w_j [a_j >= a_q][b_j < b_q]`` and the same with ``b_j <= b_q``.
+    w_q: FloatArray,
+    *,
+    ob_p: NDArray[np.intp] | None = None,
+    ob_q: NDArray[np.intp] | None = None,
+    distinct_b: bool = False,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Two-sided dominance sums over the pairs ``a_p >= a_q`` (all integers >= 0).
 
-    ``a`` and ``b`` are non-negative integers. Decomposition over the bits of ``a``: either
-    ``a_j == a_q``, or at the highest differing bit ``L`` ``a_j`` has 1 and ``a_q`` has 0 with
-    equal higher bits. Each level is a one-dimensional count within groups ``a >> (L + 1)``.
+    Returns, for each query q, ``sum_p w_p [b_p < b_q]`` and ``[b_p <= b_q]``; and for each
+    point p, ``sum_q w_q [b_q > b_p]`` and ``[b_q >= b_p]``, all restricted to ``a_p >= a_q``.
+
+    Decomposition over the bits of ``a``: either ``a_p == a_q``, or at the highest differing
+    bit ``L`` ``a_p`` has 1 and ``a_q`` has 0 with equal higher bits. At each level both sides
+    are sorted by (group ``a >> (L + 1)``, b) with a radix sort of the group (the b order is
+    fixed once: ``ob_p``/``ob_q`` may give it), and the one-dimensional counts are binary
+    searches of sorted needles. ``distinct_b``: no point shares its b with a query except the
+    query's own row, whose pair is excluded by ``a`` (then ``<=`` equals ``<``).
     """
-    nq = a_q.size
-    lt = np.zeros(nq)
-    le = np.zeros(nq)
-    if a_p.size == 0 or nq == 0:
-        return lt, le
+    nq, npt = a_q.size, a_p.size
+    q_lt = np.zeros(nq)
+    p_gt = np.zeros(npt)
+    if npt == 0 or nq == 0:
+        return q_lt, q_lt.copy(), p_gt, p_gt.copy()
     bb = int(max(b_p.max(), b_q.max())) + 1
     amax = int(max(a_p.max(), a_q.max()))
     nbits = max(amax.bit_length(), 1)
-    ob_p = np.argsort(b_p, kind="stable")
-    ob_q = np.argsort(b_q, kind="stable")
+    if ob_p is None:
+        ob_p = np.argsort(b_p, kind="stable")
+    if ob_q is None:
+        ob_q = np.argsort(b_q, kind="stable")
     a_p_b, b_p_b, w_p_b = a_p[ob_p], b_p[ob_p], w_p[ob_p]
-    a_q_b, b_q_b = a_q[ob_q], b_q[ob_q]
-    lt_b = np.zeros(nq)
-    le_b = np.zeros(nq)
+    a_q_b, b_q_b, w_q_b = a_q[ob_q], b_q[ob_q], w_q[ob_q]
+    q_lt_b = np.zeros(nq)
+    q_le_b = np.zeros(nq)
+    p_gt_b = np.zeros(npt)
+    p_ge_b = np.zeros(npt)
     for level in range(-1, nbits):
         if level < 0:
-            selp = np.ones(a_p_b.size, dtype=bool)
-            selq = np.ones(nq, dtype=bool)
+            ip = np.arange(npt)
+            iq = np.arange(nq)
             gp = a_p_b
             gq = a_q_b
         else:
-            selp = ((a_p_b >> level) & 1) == 1
-            selq = ((a_q_b >> level) & 1) == 0
-            if not selp.any() or not selq.any():
+            ip = np.flatnonzero((a_p_b >> level) & 1)
+            iq = np.flatnonzero(((a_q_b >> level) & 1) == 0)
+            if ip.size == 0 or iq.size == 0:
                 continue
-            gp = a_p_b[selp] >> (level + 1)
-            gq = a_q_b[selq] >> (level + 1)
-        bp = b_p_b[selp]
-        wp = w_p_b[selp]
+            gp = a_p_b[ip] >> (level + 1)
+            gq = a_q_b[iq] >> (level + 1)
         op = _stable_order(gp)
-        kp = gp[op] * bb + bp[op]
-        cw = np.concatenate(([0.0], np.cumsum(wp[op])))
+        ip = ip[op]
+        gps = gp[op]
+        kp = gps * bb + b_p_b[ip]
+        cwp = np.concatenate(([0.0], np.cumsum(w_p_b[ip])))
         oq = _stable_order(gq)
-        gqs = gq[oq] * bb
-        kq = gqs + b_q_b[selq][oq]
-        base = cw[np.searchsorted(kp, gqs, side="left")]
-        res_lt = cw[np.searchsorted(kp, kq, side="left")] - base
-        res_le = cw[np.searchsorted(kp, kq, side="right")] - base
-        idx = np.flatnonzero(selq)[oq]
-        lt_b[idx] += res_lt
-        le_b[idx] += res_le
-    lt[ob_q] = lt_b
-    le[ob_q] = le_b
-    return lt, le
+        iq = iq[oq]
+        gqs = gq[oq]
+        kq = gqs * bb + b_q_b[iq]
+        cwq = np.concatenate(([0.0], np.cumsum(w_q_b[iq])))
+        # first index of each group on both sides (groups are small integers)
+        gmax = int(max(gps[-1], gqs[-1])) + 1
+        gstart_p = np.searchsorted(gps, np.arange(gmax + 1), side="left")
+        gstart_q = np.searchsorted(gqs, np.arange(gmax + 1), side="left")
+        base = cwp[gstart_p[gqs]]
+        end = cwq[gstart_q[gps + 1]]
+        lt_q = cwp[np.searchsorted(kp, kq, side="left")] - base
+        gt_p = end - cwq[np.searchsorted(kq, kp, side="right")]
+        q_lt_b[iq] += lt_q
+        p_gt_b[ip] += gt_p
+        if distinct_b:
+            q_le_b[iq] += lt_q
+            p_ge_b[ip] += gt_p
+        else:
+            q_le_b[iq] += cwp[np.searchsorted(kp, kq, side="right")] - base
+            p_ge_b[ip] += end - cwq[np.searchsorted(kq, kp, side="left")]
+    q_le = np.zeros(nq)
+    p_ge = np.zeros(npt)
+    q_lt[ob_q] = q_lt_b
+    q_le[ob_q] = q_le_b
+    p_gt[ob_p] = p_gt_b
+    p_ge[ob_p] = p_ge_b
+    return q_lt, q_le, p_gt, p_ge
 
 
 def _within_stratum_suffix(a: IntArray, w: FloatArray, a_q: IntArray, stratum_end: IntArray) -> FloatArray:
@@ -170,6 +201,16 @@ def _within_stratum_suffix(a: IntArray, w: FloatArray, a_q: IntArray, stratum_en
     cw = np.concatenate(([0.0], np.cumsum(w[o])))
     return np.asarray(
         cw[np.searchsorted(ks, stratum_end, side="left")] - cw[np.searchsorted(ks, a_q, side="left")]
+    )
+
+
+def _within_stratum_prefix(a: IntArray, w: FloatArray, a_q: IntArray, stratum_start: IntArray) -> FloatArray:
+    """``sum_j w_j [stratum_start_q <= a_j <= a_q]`` (keys already offset by stratum)."""
+    o = np.argsort(a, kind="stable")
+    ks = a[o]
+    cw = np.concatenate(([0.0], np.cumsum(w[o])))
+    return np.asarray(
+        cw[np.searchsorted(ks, a_q, side="right")] - cw[np.searchsorted(ks, stratum_start, side="left")]
     )
 
 
@@ -192,32 +233,43 @@ def _counts(
     ev = np.flatnonzero(event)
     q_key = soff[ev] + 2 * tr[ev] + 1
     send = soff + tspan
-    xr = _dense_rank(x)
+    # dense rank of x (one sort); the b order of all rows and of the events comes with it
+    ox = np.argsort(x, kind="stable")
+    xs = x[ox]
+    newx = np.ones(n, dtype=bool)
+    if n > 1:
+        newx[1:] = xs[1:] != xs[:-1]
+    xr = np.empty(n, dtype=np.int64)
+    xr[ox] = np.cumsum(newx) - 1
     xspan = int(xr.max()) + 1 if n else 1
+    distinct = bool(newx.all())
     bx = strata.astype(np.int64) * xspan + xr
-    # events as queries against at-risk partners
-    lt, le = _dominance(e_key, bx, w, q_key, bx[ev])
+    ob_all = np.argsort(bx, kind="stable") if bool(strata.size and strata.max() > 0) else ox
+    we = w[ev]
+    bq = bx[ev]
+    # events (queries) against their at-risk partners (points), both directions in one sweep
+    pos_ev = np.full(n, -1, dtype=np.int64)
+    pos_ev[ev] = np.arange(ev.size)
+    ob_ev = pos_ev[ob_all]
+    ob_ev = ob_ev[ob_ev >= 0]
+    order_kw = {"ob_p": ob_all, "ob_q": ob_ev, "distinct_b": distinct}
+    lt, le, gt_p, ge_p = _dominance(e_key, bx, w, q_key, bq, we, **order_kw)  # type: ignore[arg-type]
     tot = _within_stratum_suffix(e_key, w, q_key, send[ev])
+    # events whose query key is <= a partner's exit key (same stratum)
+    tot_p = _within_stratum_prefix(q_key, we, e_key, soff)
     if start is not None:
+        # rows with start >= t_i are not at risk at t_i: subtract them
         sr = np.searchsorted(np.unique(times), start).astype(np.int64)
         b_key = soff + 2 * sr + 1
-        lt2, le2 = _dominance(b_key, bx, w, q_key, bx[ev])
-        lt, le = lt - lt2, le - le2
+        lt2, le2, gt2, ge2 = _dominance(b_key, bx, w, q_key, bq, we, **order_kw)  # type: ignore[arg-type]
+        lt, le, gt_p, ge_p = lt - lt2, le - le2, gt_p - gt2, ge_p - ge2
         tot = tot - _within_stratum_suffix(b_key, w, q_key, send[ev])
+        tot_p = tot_p - _within_stratum_prefix(q_key, we, b_key, soff)
     conc_e = lt
     tied_e = le - lt
     disc_e = tot - le
-    # partners as queries against events (mirror the time axis inside each stratum)
-    mirror_q = soff[ev] + (tspan - 1 - 2 * tr[ev] - 1)
-    mirror_p = soff + (tspan - 1 - (2 * tr + np.where(event, 0, 1)))
-    lt_p, le_p = _dominance(mirror_q, bx[ev], w[ev], mirror_p, bx)
-    tot_p = _within_stratum_suffix(mirror_q, w[ev], mirror_p, send)
-    if start is not None:
-        # events with t_i <= start_j are not partners of j: query key of event q <= b_key_j
-        mb = soff + (tspan - 1 - b_key + soff)
-        ltb, leb = _dominance(mirror_q, bx[ev], w[ev], mb, bx)
-        lt_p, le_p = lt_p - ltb, le_p - leb
-        tot_p = tot_p - _within_stratum_suffix(mirror_q, w[ev], mb, send)
+    le_p = tot_p - gt_p  # partner side: events with x_i <= x_j
+    lt_p = tot_p - ge_p
     # for partner j: concordant if x_event > x_j
     infl = np.zeros((n, 3))
     infl[:, 0] = tot_p - le_p
@@ -226,7 +278,6 @@ def _counts(
     infl[ev, 0] += conc_e
     infl[ev, 1] += disc_e
     infl[ev, 2] += tied_e
-    we = w[ev]
     concordant = float(we @ conc_e)
     discordant = float(we @ disc_e)
     tied_x = float(we @ tied_e)
