@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from postcart.errors import StatsError
 from postcart.stats.competing import (
@@ -101,15 +103,15 @@ TIME = np.array([1, 2, 2, 2, 3, 4, 4, 5, 6, 6, 7, 8, 8, 9], dtype=float)
 CAUSE = np.array([1, 2, 0, 1, 0, 1, 1, 2, 0, 2, 1, 0, 2, 0])
 
 
-def _weighted_aj(w: np.ndarray) -> np.ndarray:
+def _weighted_aj(w: np.ndarray, time: np.ndarray = TIME, cause: np.ndarray = CAUSE) -> np.ndarray:
     """p(t) for states (0, 1, 2) at each distinct time, by the textbook recursion."""
-    times = np.unique(TIME)
+    times = np.unique(time)
     p = np.array([1.0, 0.0, 0.0], dtype=w.dtype)
     out = []
     for t in times:
-        at_risk = w[TIME >= t].sum()
-        d1 = w[(TIME == t) & (CAUSE == 1)].sum()
-        d2 = w[(TIME == t) & (CAUSE == 2)].sum()
+        at_risk = w[time >= t].sum()
+        d1 = w[(time == t) & (cause == 1)].sum()
+        d2 = w[(time == t) & (cause == 2)].sum()
         p = np.array(
             [p[0] * (1 - (d1 + d2) / at_risk), p[1] + p[0] * d1 / at_risk, p[2] + p[0] * d2 / at_risk]
         )
@@ -117,16 +119,22 @@ def _weighted_aj(w: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
-@pytest.mark.reference("hand-worked: complex-step derivative of a weighted Aalen-Johansen")
-def test_aalen_johansen_se_equals_infinitesimal_jackknife_by_complex_step() -> None:
-    n = TIME.size
+def _ij_se(time: np.ndarray, cause: np.ndarray) -> np.ndarray:
+    """sqrt(sum_i (d p / d w_i)^2), each derivative by the complex step (exact to rounding)."""
+    n = time.size
     h = 1e-30
     infl = []
     for i in range(n):
         w = np.ones(n, dtype=complex)
         w[i] += 1j * h
-        infl.append(_weighted_aj(w).imag / h)
-    var = np.sum(np.array(infl) ** 2, axis=0)
+        infl.append(_weighted_aj(w, time, cause).imag / h)
+    return np.sqrt(np.sum(np.array(infl) ** 2, axis=0))
+
+
+@pytest.mark.reference("hand-worked: complex-step derivative of a weighted Aalen-Johansen")
+def test_aalen_johansen_se_equals_infinitesimal_jackknife_by_complex_step() -> None:
+    n = TIME.size
+    var = _ij_se(TIME, CAUSE) ** 2
     res = cumulative_incidence(TIME, CAUSE)
     np.testing.assert_allclose(res.pstate, _weighted_aj(np.ones(n)), rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(res.std_err, np.sqrt(var), rtol=1e-10, atol=1e-15)
@@ -239,3 +247,22 @@ def test_gray_test_rejects_one_group_and_unknown_cause() -> None:
         gray_test(TIME, CAUSE, np.zeros(TIME.size), cause_of_interest=1)
     with pytest.raises(StatsError, match="cause_of_interest 5 never occurs"):
         gray_test(TIME, CAUSE, TIME > 4, cause_of_interest=5)
+
+
+@pytest.mark.reference("hand-worked: complex-step IJ on generated data (hypothesis)")
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 6), st.integers(0, 2)), min_size=1, max_size=20),
+)
+def test_aalen_johansen_matches_the_complex_step_reference_on_any_small_data(
+    rows: list[tuple[int, int]],
+) -> None:
+    time = np.array([r[0] for r in rows], dtype=float)
+    cause = np.array([r[1] for r in rows])
+    res = cumulative_incidence(time, cause, causes=[1, 2])
+    np.testing.assert_allclose(
+        res.pstate, _weighted_aj(np.ones(time.size), time, cause), rtol=1e-12, atol=1e-14
+    )
+    np.testing.assert_allclose(res.std_err, _ij_se(time, cause), rtol=1e-9, atol=1e-12)
+    assert np.all(np.diff(res.pstate[:, 1:], axis=0) >= -1e-15)
+    assert np.all(np.diff(res.pstate[:, 0]) <= 1e-15)
