@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats as sps
 
 from postcart.errors import StatsError
@@ -114,8 +116,9 @@ def _brute_force_fisher(table: np.ndarray) -> float:
     rows, cols = table.sum(axis=1), table.sum(axis=0)
     n = int(table.sum())
 
+    lf = [math.lgamma(v + 1) for v in range(n + 1)]
+
     def log_p(t: np.ndarray) -> float:
-        lf = [math.lgamma(v + 1) for v in range(n + 1)]
         return sum(lf[r] for r in rows) + sum(lf[c] for c in cols) - lf[n] - sum(lf[v] for v in t.ravel())
 
     obs = log_p(table)
@@ -260,3 +263,20 @@ def test_too_large_r_by_c_table_raises_and_points_to_monte_carlo(monkeypatch: py
         StatsError, match=r"3 x 4 table \(n=54\) needs more than 1000 partial tables; use .*simulate=True"
     ):
         fisher_exact(t)
+
+
+@pytest.mark.reference("hand-worked: brute-force enumeration (hypothesis-generated tables)")
+@settings(max_examples=30, deadline=None)
+@given(
+    st.integers(2, 3).flatmap(
+        lambda r: st.integers(2, 4).flatmap(
+            lambda c: st.lists(st.integers(0, 4), min_size=r * c, max_size=r * c).map(
+                lambda v: np.array(v).reshape(r, c)
+            )
+        )
+    )
+)
+def test_fisher_network_matches_brute_force_on_any_small_table(table: np.ndarray) -> None:
+    if (table.sum(axis=1) == 0).any() or (table.sum(axis=0) == 0).any():
+        return
+    assert fisher_exact(table).p == pytest.approx(min(1.0, _brute_force_fisher(table)), rel=1e-10)
