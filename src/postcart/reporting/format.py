@@ -53,6 +53,8 @@ def fmt_estimate_ci(
 ) -> str:
     """``"2.8 (2.4-3.1)"`` with ``NR`` for limits not reached (when ``nr``)."""
     miss = "NR" if nr else DASH
+    if not nr and _missing(lo) and _missing(hi):
+        return fmt_num(est, digits)
     if _missing(est):
         if _missing(lo) and _missing(hi):
             return miss

@@ -64,6 +64,7 @@ def _table_ctx(t: ReportTable) -> dict[str, Any]:
         "title": t.title,
         "headers": list(t.styling.headers),
         "rows": rows,
+        "align": list(t.styling.align) or ["r"] * len(cols),
         "footnotes": list(t.styling.footnotes),
     }
 

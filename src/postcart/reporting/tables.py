@@ -58,11 +58,18 @@ class ReportTable:
 
 
 def _table(
-    tid: str, title: str, rows: list[dict[str, Any]], headers: list[str], notes: list[str]
+    tid: str,
+    title: str,
+    rows: list[dict[str, Any]],
+    headers: list[str],
+    notes: list[str],
+    *,
+    text_columns: tuple[int, ...] = (),
 ) -> ReportTable:
     keys = [f"c{i}" for i in range(len(headers))]
     body = pd.DataFrame(rows, columns=["row_type", "label", *keys]).fillna("")
-    return ReportTable(tid, title, body, TableStyling(tuple(headers), tuple(notes)))
+    align = tuple("l" if i in text_columns else "r" for i in range(len(headers)))
+    return ReportTable(tid, title, body, TableStyling(tuple(headers), tuple(notes), align))
 
 
 # --------------------------------------------------------------------------------------------
@@ -153,7 +160,7 @@ def table_characteristics(r: StudyResult) -> ReportTable:
         " >= 5, else Fisher exact (Freeman-Halton r x c); Wilcoxon rank-sum for continuous variables.",
         f"Quartiles: {c.quantile_method} sample quantiles.",
     ]
-    return _table("table_1", c.spec.title, rows, headers, notes)
+    return _table("table_1", c.spec.title, rows, headers, notes, text_columns=(len(headers) - 1,))
 
 
 def table_failure_timing(r: StudyResult) -> ReportTable:
@@ -292,6 +299,7 @@ def table_survival(r: StudyResult) -> ReportTable:
         rows,
         ["Group", "n", "Events", "Median (95% CI)", *lms, "Log-rank P"],
         notes,
+        text_columns=(0,),
     )
 
 
@@ -391,7 +399,9 @@ def table_followup(r: StudyResult) -> ReportTable:
                 }
             )
     notes = ["Reverse Kaplan-Meier (censoring as the event, deaths censored); months."]
-    return _table("followup", "Median follow-up", rows, ["Group", "n", "Median (95% CI)"], notes)
+    return _table(
+        "followup", "Median follow-up", rows, ["Group", "n", "Median (95% CI)"], notes, text_columns=(0,)
+    )
 
 
 def report_tables(r: StudyResult) -> list[ReportTable]:
