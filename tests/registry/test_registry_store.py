@@ -204,3 +204,34 @@ def test_export_import_export_is_identical(sample: Path, db_url: str, tmp_path: 
     # and the export holds what the extract said
     for name, text in _texts(read_extract(sample)).items():
         pd.testing.assert_frame_equal(_texts(a)[name], text, obj=name)
+
+
+def test_kept_rows_that_conflict_with_the_new_extract_block_the_import(sample: Path, db_url: str) -> None:
+    import_extract(sample, db_url)
+    before = _counts(db_url)
+    # the new extract drops DSC-005's second line (2020-03-10 to 2020-04-20) and moves death earlier:
+    # valid on its own, but the kept line would end after the death
+    f = sample / "treatment_lines.csv"
+    f.write_text(
+        "".join(x for x in f.read_text().splitlines(keepends=True) if not x.startswith("DSC-005,2,"))
+    )
+    _csv_set(sample, "vital_status", {"patient_id": "DSC-005"}, "death_date", "2020-04-01")
+    _csv_set(sample, "vital_status", {"patient_id": "DSC-005"}, "last_contact_date", "2020-04-01")
+    with pytest.raises(ExtractValidationError) as exc:
+        import_extract(sample, db_url)
+    texts = [i.text() for i in exc.value.validation_issues]
+    vs = "registry table vital_status (kept rows + this extract) (patient_id=DSC-005)"
+    tl = "registry table treatment_lines (kept rows + this extract)"
+    assert texts == [
+        f"{vs}, field 'death_date': '2020-04-01' is before end_date '2020-04-20' in {tl} "
+        "[rule: death_after_events]",
+        f"{vs}, field 'death_date': '2020-04-01' is before best_response_date '2020-05-04' in {tl} "
+        "[rule: death_after_events]",
+        f"{vs}, field 'last_contact_date': '2020-04-01' is before end_date '2020-04-20' in {tl} "
+        "[rule: last_contact_after_events]",
+        f"{vs}, field 'last_contact_date': '2020-04-01' is before best_response_date '2020-05-04' in {tl} "
+        "[rule: last_contact_after_events]",
+    ]
+    assert _counts(db_url) == before
+    result = import_extract(sample, db_url, prune=True)
+    assert {c.table: c.deleted for c in result.changes}["treatment_lines"] == 1

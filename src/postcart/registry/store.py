@@ -28,7 +28,7 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,7 @@ from postcart.registry.issues import ExtractValidationError, ValidationIssue, su
 from postcart.registry.models import REGISTRY_TABLES, audit_log, import_batches
 from postcart.registry.schema import TABLES, TableSpec
 from postcart.registry.tables import RegistryTables
+from postcart.registry.validate import RawTable, validate_tables
 
 DEFAULT_DB_PATH = Path(".postcart") / "registry.sqlite"
 AUDIT_COLUMNS: list[str] = ["batch_id", "table_name", "row_key", "action", "field", "old_value", "new_value"]
@@ -435,6 +436,8 @@ def _apply(
         all_changes.append(changes)
         audit_rows.extend(audit)
         notes.extend(found)
+    if any(c.absent for c in all_changes):
+        _check_merged(conn)
     if audit_rows:
         _bulk_insert(conn, audit_log, pd.DataFrame(audit_rows, columns=AUDIT_COLUMNS))
     conn.execute(
@@ -449,6 +452,36 @@ def _apply(
         )
     )
     return batch_id, all_changes, notes
+
+
+def _check_merged(conn: Connection) -> None:
+    """Re-check the registry as it would be after this import (new rows + rows kept from
+    earlier imports) with every rule; any error aborts the transaction.
+
+    Only needed when rows absent from the extract are kept: otherwise the registry equals the
+    extract, which was validated already.
+    """
+    merged = read_tables(conn)
+    raws = {
+        spec.name: RawTable(
+            spec,
+            f"registry table {spec.name} (kept rows + this extract)",
+            to_text(merged.table(spec.name), spec),
+            numbered=False,
+        )
+        for spec in TABLES
+    }
+    _, issues = validate_tables(raws)
+    errors = [replace(i, row=None) for i in issues if i.severity == "error"]
+    if errors:
+        raise ExtractValidationError(
+            summary_message(
+                errors,
+                outcome="rows kept from earlier imports conflict with this extract; nothing was "
+                "written (re-import with prune=True / --prune to drop the rows absent from it)",
+            ),
+            errors,
+        )
 
 
 def import_extract(
@@ -484,7 +517,9 @@ def import_extract(
     ExtractSchemaError
         Files cannot be read as registry tables.
     ExtractValidationError
-        Any validation error; ``issues`` holds every issue. The database is unchanged.
+        Any validation error; ``issues`` holds every issue. The database is unchanged. Also
+        raised when rows kept from earlier imports (absent from this extract, ``prune`` false)
+        would break a rule together with the new rows (those issues have no row number).
     """
     check = check_extract(Path(path))
     if not check.ok:

@@ -75,6 +75,14 @@ class RawTable:
     spec: TableSpec
     file: str
     data: pd.DataFrame
+    #: Whether row numbers mean something (false for tables read back from the database).
+    numbered: bool = True
+
+    def where(self, rows: pd.Series) -> pd.Series:
+        """`` (file row N)`` for each row label in ``rows`` (or `` (file)`` when not numbered)."""
+        if not self.numbered:
+            return pd.Series(f" ({self.file})", index=rows.index, dtype=object)
+        return f" ({self.file} row " + rows.astype(str) + ")"
 
 
 class _Collector:
@@ -442,7 +450,7 @@ def _with_patient(cx: _Cross, table: str, other: str, fields: Iterable[str]) -> 
         cols += [f, f"{f}_precision"]
     o = o.loc[o["patient_id"].notna()].drop_duplicates("patient_id")
     right = pd.DataFrame({f"o_{c}": o[c].to_numpy() for c in cols})
-    right["o_row"] = (o.index.to_numpy() + 2).astype(str)
+    right["o_row"] = o.index.to_numpy()
     right["patient_id"] = o["patient_id"].to_numpy()
     merged = fr[["patient_id"]].reset_index(names="_pos").merge(right, on="patient_id", how="left")
     merged.index = pd.Index(merged["_pos"].to_numpy())
@@ -462,9 +470,7 @@ def _infusion_rules(cx: _Cross, col: _Collector) -> None:
     msg = (
         "is before the decision date "
         + _date_text(m["o_decision_date"], m["o_decision_date_precision"])
-        + f" ({cx.raws['patients'].file} row "
-        + m["o_row"].astype(str)
-        + ")"
+        + cx.raws["patients"].where(m["o_row"].astype("Int64") + 2)
     )
     col.add_rows(inf_raw, bad, field="infusion_date", rule="decision_before_infusion", message=msg)
     patients = set(cx.frames["patients"]["patient_id"].dropna())
@@ -489,9 +495,7 @@ def _infusion_rules(cx: _Cross, col: _Collector) -> None:
         msg = (
             "is before the infusion date (D0) "
             + _date_text(m["o_infusion_date"], m["o_infusion_date_precision"])
-            + f" ({inf_raw.file} row "
-            + m["o_row"].astype(str)
-            + ")"
+            + inf_raw.where(m["o_row"].astype("Int64") + 2)
         )
         col.add_rows(raw, bad, field=field, rule="after_infusion", message=msg)
 
@@ -575,7 +579,7 @@ def _vital_rules(cx: _Cross, col: _Collector) -> None:
             rule=rule,
             messages=[
                 f"is before {sources[src][1]} {sources[src][0].data.loc[pos, sources[src][1]]!r} "
-                f"in {sources[src][0].file} row {int(pos) + 2}"
+                f"in {sources[src][0].file}" + (f" row {int(pos) + 2}" if sources[src][0].numbered else "")
                 for src, pos in zip(hits["src"], hits["pos"], strict=True)
             ],
         )
