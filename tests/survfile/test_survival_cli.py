@@ -490,3 +490,28 @@ def test_group_levels_are_the_text_of_the_file(tmp_path: Path) -> None:
     out = run(str(path), "--time", "t", "--event", "e", "--group", "g")
     assert [k["group"] for k in out["km"]] == ["all", "01", "02", "10"]
     assert out["logrank"]["groups"] == ["01", "02", "10"]
+
+
+def test_monotone_likelihood_is_a_note_and_firth_gives_a_finite_hr(tmp_path: Path) -> None:
+    """Group b has no event: R's coxph warns "coefficient may be infinite"; postcart reports the
+    term as not estimable with a note, and ``--firth`` gives a finite penalized estimate."""
+    path = tmp_path / "mono.csv"
+    path.write_text("t,e,g\n1,1,a\n2,1,a\n3,0,b\n4,1,a\n5,0,b\n6,0,b\n", encoding="utf-8")
+    plain = run(str(path), "--time", "t", "--event", "e", "--covariates", "g")
+    (term,) = plain["cox"]["terms"]
+    assert (plain["cox"]["monotone"], term["estimable"], term["hr"], term["p"]) == (True, False, None, None)
+    assert [n.split(":")[0] for n in plain["notes"]] == ["monotone likelihood"]
+    firth = run(str(path), "--time", "t", "--event", "e", "--covariates", "g", "--firth")
+    (term,) = firth["cox"]["terms"]
+    assert firth["cox"]["firth"] and term["estimable"] and 0 < term["hr"] < 1
+    assert firth["notes"] == []
+
+
+def test_delayed_entry_leaves_out_the_logrank_test_with_a_note() -> None:
+    out = run(str(REF / "data" / "myeloma.csv"), "--time", "time", "--event", "status", "--entry", "entry",
+              "--group", "era")  # fmt: skip
+    assert out["logrank"] is None
+    assert out["notes"] == [
+        "log-rank test not computed with delayed entry (--entry); "
+        "use the Cox model with the group as a covariate"
+    ]

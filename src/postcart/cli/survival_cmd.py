@@ -93,6 +93,9 @@ def survival(
         None, "--times", help="Comma-separated times at which to read each curve."
     ),
     profile: _Profile = typer.Option(_Profile.sas, "--profile", help="Conventions: sas (the paper's) or r."),
+    firth: bool = typer.Option(
+        False, "--firth", help="Cox by Firth's penalized likelihood (finite HRs under a monotone likelihood)."
+    ),
     fmt: _Format = typer.Option(_Format.text, "--format", help="Output: text or json."),
 ) -> None:
     """Kaplan-Meier (overall and by group), median follow-up, log-rank and Cox on a CSV file."""
@@ -114,6 +117,7 @@ def survival(
             conf_level=conf_level,
             ties=None if ties is None else ties.value,
             times=_parse_times(times),
+            firth=firth,
         )
     except PostcartError as exc:
         typer.echo(f"error: {exc}", err=True)

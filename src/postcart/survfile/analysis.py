@@ -13,6 +13,7 @@ Rows with a missing group are left out of the by-group analyses and counted.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from postcart.errors import StatisticalWarning
 from postcart.stats import (
     Conventions,
     FollowUpResult,
@@ -88,8 +90,10 @@ class CoxFit:
 class SurvivalFileAnalysis:
     """Everything ``postcart survival`` computes on one file.
 
-    ``logrank``/``logrank_stratified`` are ``None`` without a group (or without strata);
-    ``cox`` is ``None`` without covariates.
+    ``logrank``/``logrank_stratified`` are ``None`` without a group (or without strata, or
+    with delayed entry); ``cox`` is ``None`` without covariates. ``notes`` holds what the
+    reader should know: statistical warnings of the engine (e.g. a monotone likelihood) and
+    analyses left out.
     """
 
     data: SurvivalData
@@ -101,6 +105,7 @@ class SurvivalFileAnalysis:
     logrank_stratified: LogRankFit | None
     cox: CoxFit | None
     n_group_missing: int
+    notes: tuple[str, ...] = ()
 
 
 def _present(labels: NDArray[np.object_]) -> BoolArray:
@@ -134,7 +139,7 @@ def _followup(data: SurvivalData, mask: BoolArray, conv: Conventions) -> FollowU
     )
 
 
-def _cox(data: SurvivalData, conv: Conventions) -> CoxFit:
+def _cox(data: SurvivalData, conv: Conventions, *, firth: bool) -> CoxFit:
     from postcart.stats import cox_ph, model_matrix  # the Cox engine loads only when needed
 
     complete = np.ones(data.n_rows, dtype=bool)
@@ -175,6 +180,7 @@ def _cox(data: SurvivalData, conv: Conventions) -> CoxFit:
         ties=conv.ties,
         profile=conv.profile,
         conf_level=conv.conf_level,
+        firth=firth,
     )
     return CoxFit(
         result=result,
@@ -192,6 +198,7 @@ def analyze_survival_data(
     conf_level: float = 0.95,
     ties: str | None = None,
     times: Sequence[float] = (),
+    firth: bool = False,
 ) -> SurvivalFileAnalysis:
     """Run the analyses of ``postcart survival`` on validated data.
 
@@ -203,12 +210,42 @@ def analyze_survival_data(
         Conventions (see :func:`postcart.stats.resolve_conventions`).
     times : sequence of float
         Times at which each curve is read (R's ``summary(fit, times=)``).
+    firth : bool
+        Fit the Cox model by Firth's penalized likelihood (finite estimates under a monotone
+        likelihood; profile-likelihood CIs as R's ``coxphf``).
 
     Returns
     -------
     SurvivalFileAnalysis
     """
     conv = resolve_conventions(profile, conf_type=conf_type, conf_level=conf_level, ties=ties)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", StatisticalWarning)
+        result = _analyze(data, conv, times, firth=firth)
+    notes = list(result.notes) + [
+        str(w.message) for w in caught if issubclass(w.category, StatisticalWarning)
+    ]
+    for w in caught:  # anything else goes on as it came
+        if not issubclass(w.category, StatisticalWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return SurvivalFileAnalysis(
+        data=result.data,
+        conventions=result.conventions,
+        times=result.times,
+        km=result.km,
+        followup=result.followup,
+        logrank=result.logrank,
+        logrank_stratified=result.logrank_stratified,
+        cox=result.cox,
+        n_group_missing=result.n_group_missing,
+        notes=tuple(notes),
+    )
+
+
+def _analyze(
+    data: SurvivalData, conv: Conventions, times: Sequence[float], *, firth: bool
+) -> SurvivalFileAnalysis:
+    notes: list[str] = []
     everyone = np.ones(data.n_rows, dtype=bool)
     km_all, at_all = _km(data, everyone, conv, times)
     curves = [GroupCurve("all", km_all, at_all)]
@@ -223,7 +260,12 @@ def analyze_survival_data(
             km, at = _km(data, mask, conv, times)
             curves.append(GroupCurve(level, km, at))
             follow.append(GroupFollowUp(level, _followup(data, mask, conv)))
-        if data.entry is None:
+        if data.entry is not None:
+            notes.append(
+                "log-rank test not computed with delayed entry (--entry); "
+                "use the Cox model with the group as a covariate"
+            )
+        else:
             logrank = LogRankFit(
                 logrank_test(
                     data.time[has_group],
@@ -247,7 +289,7 @@ def analyze_survival_data(
                     n_dropped=int(data.n_rows - keep.sum()),
                     strata_col=data.strata_col,
                 )
-    cox = _cox(data, conv) if data.covariates else None
+    cox = _cox(data, conv, firth=firth) if data.covariates else None
     return SurvivalFileAnalysis(
         data=data,
         conventions=conv,
@@ -258,6 +300,7 @@ def analyze_survival_data(
         logrank_stratified=stratified,
         cox=cox,
         n_group_missing=n_group_missing,
+        notes=tuple(notes),
     )
 
 
@@ -277,6 +320,7 @@ def analyze_survival_file(
     conf_level: float = 0.95,
     ties: str | None = None,
     times: Sequence[float] = (),
+    firth: bool = False,
 ) -> SurvivalFileAnalysis:
     """Read a time-to-event CSV file and run every analysis of ``postcart survival``.
 
@@ -302,5 +346,11 @@ def analyze_survival_file(
         reference=reference,
     )
     return analyze_survival_data(
-        data, profile=profile, conf_type=conf_type, conf_level=conf_level, ties=ties, times=times
+        data,
+        profile=profile,
+        conf_type=conf_type,
+        conf_level=conf_level,
+        ties=ties,
+        times=times,
+        firth=firth,
     )

@@ -157,6 +157,7 @@ def _cox_dict(fit: CoxFit) -> dict[str, Any]:
         "converged": bool(r.converged),
         "iterations": int(r.iterations),
         "monotone": bool(r.monotone),
+        "firth": bool(r.firth),
     }
 
 
@@ -203,6 +204,7 @@ def analysis_to_dict(analysis: SurvivalFileAnalysis) -> dict[str, Any]:
             None if analysis.logrank_stratified is None else _logrank_dict(analysis.logrank_stratified)
         ),
         "cox": None if analysis.cox is None else _cox_dict(analysis.cox),
+        "notes": list(analysis.notes),
     }
 
 
@@ -297,13 +299,12 @@ def render_text(analysis: SurvivalFileAnalysis) -> str:
         lines += _table(["group", "n", "observed", "expected"], rows)
         if lr["n_dropped"]:
             lines.append(f"({lr['n_dropped']} rows with a missing group or stratum left out)")
-    if inp["group"] and inp["entry"]:
-        lines += ["", "Log-rank test: not computed with delayed entry (use the Cox model)"]
     cx = doc["cox"]
     if cx is not None:
         lines += [
             "",
             f"Cox model ({cx['ties']} ties"
+            + (", Firth penalized likelihood" if cx["firth"] else "")
             + (f", strata {cx['strata']}" if cx["strata"] else "")
             + f"): n = {cx['n']}, events = {cx['events']}, dropped for missing values = {cx['n_dropped']}",
         ]
@@ -312,8 +313,8 @@ def render_text(analysis: SurvivalFileAnalysis) -> str:
                 t["term"],
                 _f(t["coef"], 5),
                 _f(t["se"], 4),
-                _f(t["hr"], 4),
-                f"{_f(t['ci_low'])} - {_f(t['ci_high'])}",
+                _f(t["hr"], 4) if t["estimable"] else "NE",
+                f"{_f(t['ci_low'])} - {_f(t['ci_high'])}" if t["estimable"] else "not estimable",
                 _p(t["p"]),
             ]
             for t in cx["terms"]
@@ -327,6 +328,6 @@ def render_text(analysis: SurvivalFileAnalysis) -> str:
             t = cx[key]
             lines.append(f"{name} test: chisq = {_f(t['chisq'], 6)}, df = {t['df']}, p = {_p(t['p'])}")
         lines.append(f"Concordance: {_f(cx['concordance'])} (se {_f(cx['concordance_se'])})")
-        if cx["monotone"]:
-            lines.append("Warning: monotone likelihood; a coefficient diverges (HR not estimable)")
+    if doc["notes"]:
+        lines += [""] + [f"Note: {note}" for note in doc["notes"]]
     return "\n".join(lines) + "\n"
