@@ -139,7 +139,8 @@ def test_cli_explain_and_derive_on_the_sample_extract(tmp_path: Path) -> None:
         app, ["derive", "--extract", str(SAMPLE), "--cutoff", "2021-01-01", "--out", str(dest)]
     )
     assert out.exit_code == 0, out.output
-    assert "registered:" in out.output and dest.exists()
+    assert "registered: " in out.output and dest.exists()
+    assert "excluded, not infused (no infusion record): 1" in out.output
 
 
 def test_docs_mapping_table_matches_the_default_config() -> None:

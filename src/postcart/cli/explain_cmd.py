@@ -74,6 +74,4 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from exc
         typer.echo(f"wrote {len(res.table)} patients to {path}")
-        for step in res.flow.steps:
-            excl = "; ".join(f"{r}: {c}" for r, c in step.exclusions if c)
-            typer.echo(f"  {step.name}: {step.n}" + (f"  (excluded: {excl})" if excl else ""))
+        typer.echo(res.summary())

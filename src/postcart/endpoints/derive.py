@@ -63,6 +63,26 @@ class EndpointsResult:
         """The analysis table (a copy)."""
         return self.table.copy()
 
+    def summary(self) -> str:
+        """The flow with its exclusions, the configuration's key choices and the counters, as text."""
+        cut = "none" if self.cutoff is None else self.cutoff.date().isoformat()
+        cfg = self.config.as_dict()
+        lines = [
+            f"Analysis table: {len(self.table)} registered patients, data cut-off {cut}",
+            f"  {cfg['months_rule']}; timing groups: "
+            + "; ".join(f"{k} {v}" for k, v in cfg["timing_groups"].items()),
+            f"  partial dates: {cfg['partial_date_rule']}",
+            "Flow:",
+        ]
+        for step in self.flow.steps:
+            lines.append(f"  {step.name}: {step.n}")
+            lines.extend(f"      excluded, {reason}: {count}" for reason, count in step.exclusions if count)
+        for kind, counts in self.notes.as_dict().items():
+            if counts:
+                lines.append(kind.replace("_", " ") + ":")
+                lines.extend(f"  {key}: {n}" for key, n in counts.items())
+        return "\n".join(lines)
+
     def __repr__(self) -> str:
         cut = "none" if self.cutoff is None else self.cutoff.date().isoformat()
         return f"EndpointsResult(n={len(self.table)}, cutoff={cut}, {self.flow!r})"
