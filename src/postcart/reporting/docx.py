@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from docx import Document
-from docx.enum.section import WD_ORIENT
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Inches, Pt
 
 from postcart.reporting.methods import methods_paragraphs
 from postcart.reporting.tables import ReportTable
 from postcart.study.results import StudyResult
+
+
+def _new_section(doc: Any, *, landscape: bool) -> None:
+    """Start a new section (page) in portrait or landscape."""
+    sec = doc.add_section(WD_SECTION.NEW_PAGE)
+    w, h = sec.page_width, sec.page_height
+    if landscape and w < h or not landscape and w > h:
+        sec.page_width, sec.page_height = h, w
+    sec.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
 
 
 def write_docx(
@@ -34,9 +44,14 @@ def write_docx(
         p.add_run(f"{heading}. ").bold = True
         p.add_run(text)
     doc.add_heading("Tables", level=1)
+    landscape = False
     for t in tables:
-        doc.add_paragraph().add_run(t.title).bold = True
         cols = t.value_columns
+        wide = len(cols) > 5
+        if wide != landscape:  # wide tables on landscape pages
+            _new_section(doc, landscape=wide)
+            landscape = wide
+        doc.add_paragraph().add_run(t.title).bold = True
         table = doc.add_table(rows=1, cols=1 + len(cols))
         table.style = "Table Grid"
         hdr = table.rows[0].cells
@@ -60,6 +75,8 @@ def write_docx(
                         run.font.size = Pt(8)
         for note in t.styling.footnotes:
             doc.add_paragraph(note).runs[0].font.size = Pt(8)
+    if landscape:
+        _new_section(doc, landscape=False)
     doc.add_heading("Figures", level=1)
     for _name, caption, png in figures:
         doc.add_picture(str(png), width=Inches(6.5))

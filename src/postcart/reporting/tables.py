@@ -293,6 +293,16 @@ def table_survival(r: StudyResult) -> ReportTable:
         "groups shown.",
         "PFS-2 and OS-2 start at CAR-T failure; PFS, OS start at infusion; DOR at the first CR/PR.",
     ]
+    for a in r.survival.values():
+        if a.pairwise:
+            labels = dict(zip(a.spec.levels or (), a.spec.level_labels or a.spec.levels or (), strict=True))
+            pairs = "; ".join(
+                f"{labels.get(pw.a, pw.a)} vs {labels.get(pw.b, pw.b)} P = {fmt_p(pw.result.p)}".replace(
+                    "= <", "< "
+                )
+                for pw in a.pairwise
+            )
+            notes.append(f"{a.spec.title}, pairwise log-rank: {pairs}.")
     return _table(
         "survival",
         "Survival estimates",
