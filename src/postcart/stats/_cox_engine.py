@@ -152,14 +152,13 @@ def build_setup(
     his = np.searchsorted(grid_rank, rank, side="right").astype(np.intp)
     strat_off = np.searchsorted(grid_s, np.arange(n_strata), side="left").astype(np.intp)
     if start is not None:
-        # rows at risk at grid points with time > start, in their own stratum
+        # rows are at risk at the grid points of their stratum with time > start
         sts = np.take(start, order)
-        lo_local = np.empty(n, dtype=np.intp)
-        for sidx in range(n_strata):
-            a, b = strat_off[sidx], (strat_off[sidx + 1] if sidx + 1 < n_strata else K)
-            rows = ss == sidx
-            lo_local[rows] = a + np.searchsorted(grid_t[a:b], sts[rows], side="right")
-        los = lo_local
+        ut = np.unique(grid_t)
+        base = ut.size + 1
+        gkey = grid_s.astype(np.int64) * base + np.searchsorted(ut, grid_t, side="right")
+        bkey = ss.astype(np.int64) * base + np.searchsorted(ut, sts, side="right")
+        los = np.searchsorted(gkey, bkey, side="right").astype(np.intp)
     else:
         los = strat_off[ss]
     Xs = np.take(X, order, axis=0)
