@@ -7,7 +7,9 @@ Tasks (issue 3, "Speed"), each on the same generated data with heavily tied inte
   ``survfit(Surv(time, status) ~ group, conf.type = "log-log")``).
 * ``logrank``: 3-group log-rank (postcart ``logrank_test``; lifelines
   ``multivariate_logrank_test``; statsmodels ``survdiff``; R ``survdiff``).
-* ``cox_breslow`` / ``cox_efron``: Cox model with 5 covariates (postcart ``cox_ph``; lifelines
+* ``cox_breslow`` / ``cox_efron``: Cox model with 5 covariates (postcart ``cox_ph`` without the
+  concordance, the ratio base, as lifelines (lazy C) and statsmodels (no C); ``postcart+C`` with
+  Harrell's C and its SE, postcart's default, as R's ``coxph`` which computes C too; lifelines
   ``CoxPHFitter`` in batch mode, Efron only; statsmodels ``PHReg``; R ``coxph``).
 
 Every measurement runs in its own subprocess (``python -m benchmarks.bench_stats --worker``):
@@ -42,7 +44,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 TASKS = ("km_by_group", "logrank", "cox_breslow", "cox_efron")
-PY_IMPLS = ("postcart", "lifelines", "statsmodels")
+PY_IMPLS = ("postcart", "postcart+C", "lifelines", "statsmodels")
 COVARIATES = ("x1", "x2", "x3", "x4", "x5")
 
 
@@ -77,7 +79,7 @@ def make_data(n: int, seed: int = 20221215) -> dict[str, np.ndarray]:  # type: i
 # ----------------------------------------------------------------------------- python tasks
 
 
-def _postcart(task: str, d: dict[str, Any]) -> Callable[[], object]:
+def _postcart(task: str, d: dict[str, Any], *, concordance: bool = False) -> Callable[[], object]:
     from postcart import stats
 
     t, e, g, x = d["time"], d["event"], d["group"], d["X"]
@@ -87,7 +89,12 @@ def _postcart(task: str, d: dict[str, Any]) -> Callable[[], object]:
     if task == "logrank":
         return lambda: stats.logrank_test(t, e, g)
     ties = task.removeprefix("cox_")
-    return lambda: stats.cox_ph(x, t, e, names=list(COVARIATES), ties=ties)
+    return lambda: stats.cox_ph(x, t, e, names=list(COVARIATES), ties=ties, concordance=concordance)
+
+
+def _postcart_c(task: str, d: dict[str, Any]) -> Callable[[], object] | None:
+    """The Cox fit with Harrell's C and its SE (postcart's default; R's coxph computes C too)."""
+    return _postcart(task, d, concordance=True) if task.startswith("cox_") else None
 
 
 def _lifelines(task: str, d: dict[str, Any]) -> Callable[[], object] | None:
@@ -145,7 +152,13 @@ def worker(task: str, impl: str, n: int, seed: int, repeat: int) -> dict[str, An
 
     warnings.simplefilter("ignore")
     d = make_data(n, seed)
-    build = {"postcart": _postcart, "lifelines": _lifelines, "statsmodels": _statsmodels}[impl]
+    builders: dict[str, Callable[[str, dict[str, Any]], Callable[[], object] | None]] = {
+        "postcart": _postcart,
+        "postcart+C": _postcart_c,
+        "lifelines": _lifelines,
+        "statsmodels": _statsmodels,
+    }
+    build = builders[impl]
     fn = build(task, d)
     if fn is None:
         return {"seconds": None, "peak_mb": None, "note": "not available"}
@@ -263,13 +276,15 @@ def main(argv: list[str]) -> int:
     use_r = "r" in peers and _have_r()
     if "r" in peers and not use_r:
         print("(R with survival not found: R column skipped)")
-    impls = ["postcart"] + [p for p in peers if p in PY_IMPLS]
+    impls = ["postcart", "postcart+C"] + [p for p in peers if p in PY_IMPLS]
     rows: list[dict[str, Any]] = []
     for n in sizes:
         repeat = args.repeat
         r_results = _run_r(n, args.seed, repeat, tasks, args.timeout) if use_r else {}
         for task in tasks:
             for impl in impls:
+                if impl == "postcart+C" and not task.startswith("cox_"):
+                    continue
                 res = _run_worker(task, impl, n, args.seed, repeat, args.timeout)
                 rows.append({"task": task, "n": n, "impl": impl, **res})
                 print(f"  {task} N={n:,} {impl}: {_fmt(res['seconds'], '.4f')} s", flush=True)

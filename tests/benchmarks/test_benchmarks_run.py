@@ -36,7 +36,9 @@ def test_bench_stats_runs_every_task_and_writes_json(tmp_path: Path) -> None:
         ("km_by_group", "postcart"),
         ("logrank", "postcart"),
         ("cox_breslow", "postcart"),
+        ("cox_breslow", "postcart+C"),
         ("cox_efron", "postcart"),
+        ("cox_efron", "postcart+C"),
     ]
     assert all(r["seconds"] is not None and r["seconds"] > 0 for r in rows), rows
     assert "ratio = peer seconds / postcart seconds" in proc.stdout
