@@ -65,7 +65,7 @@ def _new_figure(width: float, height: float) -> Figure:
 
 def _tick_step(tmax: float) -> float:
     for step in (1.0, 2.0, 3.0, 6.0, 12.0, 24.0, 60.0):
-        if tmax / step <= 8:
+        if tmax / step <= 10:
             return step
     return 120.0
 
@@ -139,7 +139,17 @@ def km_figure(
         if cens.any():
             ct = np.asarray(c.km.time, dtype=float)[cens]
             cs = np.asarray(c.km.survival, dtype=float)[cens]
-            ax.plot(ct, cs, ls="none", marker="|", ms=6, mew=1.0, color=c.colour, zorder=4)
+            dense = ct.size > 60  # many censorings: smaller, thinner ticks keep the curve readable
+            ax.plot(
+                ct,
+                cs,
+                ls="none",
+                marker="|",
+                ms=4 if dense else 6,
+                mew=0.6 if dense else 1.0,
+                color=c.colour,
+                zorder=4,
+            )
     handles, labels = ax.get_legend_handles_labels()
     fig.legend(
         handles,
