@@ -184,7 +184,8 @@ def _trace(res: EndpointsResult, r: pd.Series) -> tuple[tuple[str, str, str], ..
     add("infused", f"infusions.infusion_date -> D0 = {_iso(r['d0'])}")
     add(
         "best_response_cart",
-        "best of assessments dated on/before the failure (CR > PR > SD > PD > NE); a failure counts as PD",
+        "best of assessments dated on/before the failure (CR > PR > SD > PD > NE); a failure counts as PD"
+        + ("" if pd.isna(r["first_response_date"]) else f"; first CR/PR on {_iso(r['first_response_date'])}"),
     )
     if not bool(r["failed"]):
         add("failed", "no disease event and no PD assessment on/after D0 (SD is never failure)")
@@ -193,7 +194,16 @@ def _trace(res: EndpointsResult, r: pd.Series) -> tuple[tuple[str, str, str], ..
             "failed",
             f"first progression/relapse on/after D0: {r['failure_source']} dated {_iso(r['failure_date'])}",
         )
-        add("failure_type", "event_type of the disease event, or relapse if a CR/PR assessment came before")
+        if r["failure_source"] == "disease_event":
+            add("failure_type", "event_type of that disease event")
+        else:
+            first = r["first_response_date"]
+            add(
+                "failure_type",
+                f"PD assessment: relapse since a CR/PR assessment came before it ({_iso(first)})"
+                if not pd.isna(first)
+                else "PD assessment with no CR/PR before it: progression",
+            )
         add("days_to_failure", f"{_iso(r['failure_date'])} - D0 {_iso(r['d0'])}")
         add("months_to_failure", f"{_iso(r['days_to_failure'])} / {c!r}")
         add(
