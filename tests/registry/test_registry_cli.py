@@ -92,3 +92,17 @@ def test_warnings_are_reported_and_do_not_block(runner: CliRunner, tmp_path: Pat
     res = runner.invoke(app, ["import", str(BROKEN / "after_cutoff"), "--db", str(tmp_path / "r.sqlite")])
     assert res.exit_code == 0
     assert "[rule: after_cutoff]" in res.stdout
+
+
+def test_an_unreachable_database_is_a_clear_error_not_a_traceback(runner: CliRunner, sample: Path) -> None:
+    res = runner.invoke(app, ["import", str(sample), "--db", "postgresql+psycopg://u:secret@127.0.0.1:1/x"])
+    assert res.exit_code == 1
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+    assert "cannot open the registry database postgresql+psycopg://u:***@127.0.0.1:1/x" in res.stderr
+    assert "secret" not in res.output
+
+
+def test_export_without_a_registry_says_to_import_first(runner: CliRunner, tmp_path: Path) -> None:
+    res = runner.invoke(app, ["export", "--out", str(tmp_path / "o"), "--db", str(tmp_path / "none.sqlite")])
+    assert res.exit_code == 1
+    assert "import an extract first" in res.stderr

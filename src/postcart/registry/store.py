@@ -48,6 +48,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from postcart import __version__
 from postcart.errors import RegistryError
@@ -107,10 +108,31 @@ def open_registry(db: str | os.PathLike[str] | None = None, *, create: bool = Tr
                 raise RegistryError(
                     f"no registry database at {path}; import an extract first (postcart import PATH)"
                 )
-            path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
-    migrate(engine)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise RegistryError(
+                    f"cannot create the folder of the registry database {path}: {exc}"
+                ) from exc
+    try:
+        engine = create_engine(url)
+        migrate(engine)
+    except (SQLAlchemyError, ImportError) as exc:
+        raise RegistryError(f"cannot open the registry database {_safe(url)}: {_reason(exc)}") from exc
     return engine
+
+
+def _safe(url: str) -> str:
+    """The URL without its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except SQLAlchemyError:
+        return url
+
+
+def _reason(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    return str(orig if orig is not None else exc).strip().splitlines()[0]
 
 
 @contextmanager
@@ -546,6 +568,10 @@ def import_extract(
                 trans.rollback()
             else:
                 trans.commit()
+    except SQLAlchemyError as exc:
+        raise RegistryError(
+            f"the import into {_safe(url)} failed and was rolled back: {_reason(exc)}"
+        ) from exc
     finally:
         engine.dispose()
     return ImportResult(
