@@ -155,3 +155,13 @@ def test_days_per_month_is_the_one_configurable_constant() -> None:
     assert r["months_to_failure"] == pytest.approx(2.0, rel=1e-12)
     assert r["os2_months"] == pytest.approx(1.0, rel=1e-12)
     assert r["os_months"] == pytest.approx(3.0, rel=1e-12)
+
+
+def test_last_assessment_censoring_without_any_assessment_ends_at_the_origin() -> None:
+    b = RegistryBuilder()
+    b.patient("P").infusion("P", D0).vital("P", "2021-01-01")
+    res = derive_endpoints(b.build(), config=EndpointConfig(pfs_censoring="last_assessment"))
+    r = row(res, "P")
+    assert (r["pfs_months"], bool(r["pfs_event"]), r["pfs_end_source"]) == (0.0, False, "origin")
+    assert r["os_months"] == pytest.approx(335 / M, rel=1e-12)  # OS still at last contact
+    assert res.notes.counts["pfs_no_censoring_date"] == 1

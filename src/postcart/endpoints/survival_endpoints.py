@@ -20,10 +20,11 @@ dor       first CR/PR date    failure, death                          PFS censor
 * time = (end - origin) in whole days, then months by the one constant. A censoring date before
   the origin gives time 0 (counted: ``<endpoint>_no_follow_up_after_origin``; every censoring at
   time 0, e.g. no contact after infusion, is counted in ``<endpoint>_censored_at_origin``); an
-  event before
-  the origin (e.g. a death recorded before the failure date) gives time 0 and is counted
-  (``<endpoint>_event_before_origin``). A death on the day of failure is an event at time 0,
-  kept.
+  event before the origin (e.g. a death recorded before the failure date) gives time 0 and is
+  counted (``<endpoint>_event_before_origin``). Without any censoring date
+  (``last_assessment`` censoring and no assessment), follow-up ends at the origin (end source
+  ``origin``, counted ``<endpoint>_no_censoring_date``). A death on the day of failure is an event
+  at time 0, kept.
 """
 
 from __future__ import annotations
@@ -60,9 +61,15 @@ def time_to_event(
     is_event = earliest != big
     cname, cdate = censor
     cvals = cdate.to_numpy(dtype="datetime64[ns]")
+    no_censor = np.isnat(cvals) & ~is_event & has.to_numpy()
+    notes.add("other", f"{name}_no_censoring_date", int(no_censor.sum()))
+    # without any censoring date (e.g. no assessment at all), follow-up ends at the origin
+    cvals = np.where(no_censor, origin.to_numpy(dtype="datetime64[ns]"), cvals)
     end = np.where(is_event, earliest, cvals)
     names = np.array([n for n, _ in events], dtype=object)
-    source = labels(origin.index, [(is_event, names[which]), (~np.isnat(cvals), cname)])
+    source = labels(
+        origin.index, [(is_event, names[which]), (no_censor, "origin"), (~np.isnat(cvals), cname)]
+    )
     end_s = pd.Series(end, index=origin.index).where(has)
     days = days_between(origin, end_s)
     neg = days.lt(0).fillna(False).astype(bool)
@@ -72,15 +79,13 @@ def time_to_event(
     days = days.where(~neg, 0)
     at0 = days.eq(0).fillna(False).astype(bool) & ~ev_b & has
     notes.add("other", f"{name}_censored_at_origin", int(at0.sum()))
-    missing_end = has & end_s.isna()
-    notes.add("other", f"{name}_no_censoring_date", int(missing_end.sum()))
     out = ColumnCollector(origin.index)
     out[f"{name}_months"] = to_months(days, config)
     event = pd.array(is_event, dtype="boolean")
-    event[~(has & ~missing_end).to_numpy()] = pd.NA
+    event[~has.to_numpy()] = pd.NA
     out[f"{name}_event"] = event
     out[f"{name}_end_date"] = end_s
-    out[f"{name}_end_source"] = source.where(has & ~missing_end, None)
+    out[f"{name}_end_source"] = source.where(has, None)
     return out
 
 
