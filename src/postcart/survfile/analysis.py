@@ -17,7 +17,6 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,13 +24,16 @@ from numpy.typing import NDArray
 from postcart.errors import StatisticalWarning
 from postcart.stats import (
     Conventions,
+    CoxResult,
     FollowUpResult,
     KaplanMeierResult,
     LogRankResult,
     SurvivalAtTimes,
+    cox_ph,
     kaplan_meier,
     logrank_test,
     median_followup,
+    model_matrix,
     resolve_conventions,
 )
 from postcart.survfile.reader import SurvivalData, SurvivalFileError, read_survival_csv
@@ -43,9 +45,6 @@ __all__ = [
     "analyze_survival_data",
     "analyze_survival_file",
 ]
-
-if TYPE_CHECKING:
-    from postcart.stats import CoxResult
 
 BoolArray = NDArray[np.bool_]
 
@@ -140,8 +139,6 @@ def _followup(data: SurvivalData, mask: BoolArray, conv: Conventions) -> FollowU
 
 
 def _cox(data: SurvivalData, conv: Conventions, *, firth: bool) -> CoxFit:
-    from postcart.stats import cox_ph, model_matrix  # the Cox engine loads only when needed
-
     complete = np.ones(data.n_rows, dtype=bool)
     for values in data.covariates.values():
         if values.dtype == object:
