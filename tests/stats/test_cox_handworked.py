@@ -249,3 +249,18 @@ def test_result_records_conventions_and_converts_to_a_tidy_frame() -> None:
     with pytest.raises(StatsError, match=r"no term 'y' in this model; terms are \['x'\]"):
         fit.term("y")
     assert repr(fit).startswith("CoxResult(terms=['x'], n=6, n_events=4, ties='efron'")
+
+
+def test_a_stratum_without_events_contributes_nothing() -> None:
+    rng = np.random.default_rng(0)
+    n = 50
+    x = rng.normal(size=n)
+    t = rng.integers(1, 10, n).astype(float)
+    s = np.repeat([0, 1], 25)
+    e = (rng.random(n) < 0.6) & (s == 0)
+    for ties in ("breslow", "efron"):
+        both = cox_ph(x[:, None], t, e, names=["x"], strata=s, ties=ties, concordance=False)
+        alone = cox_ph(x[:25, None], t[:25], e[:25], names=["x"], ties=ties, concordance=False)
+        assert both.coef[0] == pytest.approx(alone.coef[0], rel=1e-12)
+        assert both.var[0, 0] == pytest.approx(alone.var[0, 0], rel=1e-12)
+        assert both.n_strata == 2 and both.concordance is None

@@ -48,6 +48,7 @@ class CoxSetup:
     lo: IntArray
     hi: IntArray
     has_entry: bool
+    lo_all_zero: bool  # every row enters at the first grid point (no entry, one stratum with events)
     efron: bool
     piece_starts: IntArray
     piece_hi: IntArray
@@ -206,6 +207,7 @@ def build_setup(
         lo=los,
         hi=his,
         has_entry=start is not None,
+        lo_all_zero=not bool(np.any(los)),
         efron=efron,
         piece_starts=piece_starts,
         piece_hi=piece_hi,
@@ -268,8 +270,7 @@ def evaluate(s: CoxSetup, beta: FloatArray, *, info: bool = True) -> CoxEval:
     else:
         den = S0
     inv = s.lw / den
-    evsum = float(np.sum(eta[s.dead])) if s.unit_weights else float(s.w[s.dead] @ eta[s.dead])
-    loglik = evsum - float(np.dot(s.lw, np.log(den)))
+    loglik = float(s.wdx @ beta) - float(np.dot(s.lw, np.log(den)))  # sum_dead w eta = wdx' b
     inv2 = inv / den
     if s.efron:
         st = s.lstarts
@@ -287,7 +288,8 @@ def evaluate(s: CoxSetup, beta: FloatArray, *, info: bool = True) -> CoxEval:
     if info:
         ca = np.concatenate(([0.0], np.cumsum(alpha)))
         v = np.take(ca, s.hi)
-        v -= np.take(ca, s.lo)
+        if not s.lo_all_zero:
+            v -= np.take(ca, s.lo)
         if s.efron:
             v[s.dead] -= beta_f[s.dead_k]
         v *= r
