@@ -14,7 +14,6 @@ copy shipped with the package (``paper-targets.yaml``), only to print them besid
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -337,13 +336,6 @@ def compute_targets(result: StudyResult) -> dict[str, TargetValue]:
     return {k: v for k, v in out.items() if v is not None}
 
 
-#: Target ids whose value is a P-value (the yaml's ``value`` is a word; ``p_value`` the number).
-P_VALUE_KIND = "p_value"
-
-
 def targets_frame(targets: dict[str, TargetValue]) -> pd.DataFrame:
     """The targets as a tidy frame (one row per id)."""
     return pd.DataFrame([{"id": k, **v.as_dict()} for k, v in targets.items()])
-
-
-TargetFn = Callable[[StudyResult], TargetValue | None]
