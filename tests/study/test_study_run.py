@@ -154,3 +154,13 @@ def test_large_fisher_table_falls_back_to_a_seeded_monte_carlo_p(fake_table: pd.
     assert notes and "exact Fisher test infeasible" in notes[0]
     # a small table stays exact
     assert fisher_p(np.array([[3, 1], [1, 3]]), seed=5, where="y", notes=[])[1].startswith("Fisher exact (")
+
+
+def test_fingerprint_ignores_row_order_but_not_content(fake_table: pd.DataFrame) -> None:
+    from postcart.study import table_fingerprint
+
+    shuffled = fake_table.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    assert table_fingerprint(shuffled) == table_fingerprint(fake_table)
+    changed = fake_table.copy()
+    changed.loc[0, "age_years"] = 99.0
+    assert table_fingerprint(changed) != table_fingerprint(fake_table)

@@ -68,11 +68,17 @@ Progress = Callable[[str], None]
 DAYS_PER_MONTH = 365.25 / 12
 
 
-def table_fingerprint(table: pd.DataFrame) -> str:
-    """sha256 of a DataFrame's content (column names, dtypes and values, row order included)."""
+def table_fingerprint(table: pd.DataFrame, *, row_order: bool = False) -> str:
+    """sha256 of a DataFrame's content: column names, dtypes and values.
+
+    By default the fingerprint does not depend on the order of the rows (the same registry read
+    from SQLite or PostgreSQL, in any order, gives the same fingerprint); ``row_order=True``
+    makes it order-sensitive.
+    """
     h = hashlib.sha256()
     h.update("|".join(f"{c}:{table[c].dtype}" for c in table.columns).encode())
-    h.update(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
+    rows = pd.util.hash_pandas_object(table, index=False).to_numpy()
+    h.update((rows if row_order else np.sort(rows)).tobytes())
     return h.hexdigest()
 
 
