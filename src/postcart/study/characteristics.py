@@ -126,6 +126,8 @@ def run_characteristics(
             test, stat, df, p = _continuous_test(samples)
         else:
             v = as_label(table[var.column])[pop]
+            if var.kind == "categorical":  # numeric codes (e.g. ECOG 0-4) compare as text
+                v = np.array([None if x is None else str(x) for x in v], dtype=object)
             levels, labels = _levels(var, v)
             knownv = ~pd.isna(v)
             mat = np.zeros((len(levels) if var.kind != "binary" else 2, len(groups)), dtype=np.int64)

@@ -246,6 +246,7 @@ TABLE1_VARIABLES: tuple[Variable, ...] = (
     Variable("dec_aaipi_2_3", "aaIPI 2-3", "binary", _DEC),
     Variable("d0_ecog_ge2", "ECOG PS >= 2", "binary", _D0),
     Variable("d0_stage_3_4", "Ann Arbor stage III-IV", "binary", _D0),
+    Variable("d0_extranodal_gt1", "More than 1 extranodal site", "binary", _D0),
     Variable("d0_ldh_high", "LDH > ULN", "binary", _D0),
     Variable("d0_aaipi_2_3", "aaIPI 2-3", "binary", _D0),
     Variable("d0_albumin_g_l", "Albumin", "continuous", _D0, unit="g/L"),
