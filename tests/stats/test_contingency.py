@@ -280,3 +280,24 @@ def test_fisher_network_matches_brute_force_on_any_small_table(table: np.ndarray
     if (table.sum(axis=1) == 0).any() or (table.sum(axis=0) == 0).any():
         return
     assert fisher_exact(table).p == pytest.approx(min(1.0, _brute_force_fisher(table)), rel=1e-10)
+
+
+@pytest.mark.reference("hand-worked: direct summation over every 2 x 3 table with the margins")
+def test_fisher_two_by_c_with_large_n_matches_direct_summation() -> None:
+    from scipy.special import gammaln
+
+    x = np.array([[170, 160, 175], [165, 180, 150]])
+    cols, r1, n = x.sum(axis=0), int(x[0].sum()), int(x.sum())
+    a = np.arange(cols[0] + 1)[:, None]
+    b = np.arange(cols[1] + 1)[None, :]
+    c = r1 - a - b
+    ok = (c >= 0) & (c <= cols[2])
+    cc = np.where(ok, c, 0)
+    lp = (
+        gammaln(r1 + 1) + gammaln(n - r1 + 1) - gammaln(n + 1) + gammaln(cols + 1).sum()
+        - gammaln(a + 1) - gammaln(cols[0] - a + 1) - gammaln(b + 1) - gammaln(cols[1] - b + 1)
+        - gammaln(cc + 1) - gammaln(cols[2] - cc + 1)
+    )  # fmt: skip
+    obs = lp[x[0, 0], x[0, 1]]
+    expected = float(np.sort(np.exp(lp[ok & (lp <= obs + 3.45254e-7)])).sum())
+    assert fisher_exact(x).p == pytest.approx(expected, rel=1e-11)

@@ -40,6 +40,7 @@ from scipy import stats as sps
 from postcart.errors import StatsError
 
 FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
 Alternative = Literal["two-sided", "less", "greater"]
 
 __all__ = ["ChiSquareResult", "FisherExactResult", "chisq_test", "fisher_exact"]
@@ -462,6 +463,7 @@ def _future_bounds(lf: list[float], rows: tuple[int, ...], cols: tuple[int, ...]
 
 
 _ENUMERATE_LIMIT = 200_000
+_ENUMERATE_LIMIT2 = 5_000_000  # 2 x c: completions enumerated at once (meet in the middle)
 _MAX_PATHS = 1_500_000  # guard against tables too large for the exact computation
 
 
@@ -538,6 +540,8 @@ def _compositions(caps: tuple[int, ...], total: int) -> list[tuple[int, ...]]:
 def _fisher_network(x: NDArray[np.int64]) -> float:
     if x.shape[0] > x.shape[1]:
         x = x.T
+    if x.shape[0] == 2:
+        return _fisher_two_rows(x)
     rows = x.sum(axis=1)
     cols = np.sort(x.sum(axis=0))[::-1]
     n = int(rows.sum())
@@ -607,6 +611,135 @@ def _fisher_network(x: NDArray[np.int64]) -> float:
             level[key] = (pv_m, cnt_m)
         if not level:
             break
+    return p
+
+
+def _merge(m: IntArray, val: FloatArray, cnt: FloatArray) -> tuple[IntArray, FloatArray, FloatArray]:
+    """Merge entries with the same m and the same value (to 1e-9), summing their counts."""
+    key = np.round(val * 1e9)
+    o = np.lexsort((key, m))
+    m_s, k_s = m[o], key[o]
+    first = np.concatenate(([True], (m_s[1:] != m_s[:-1]) | (k_s[1:] != k_s[:-1])))
+    grp = np.cumsum(first) - 1
+    return m_s[first], val[o][first], np.asarray(np.bincount(grp, weights=cnt[o]), dtype=np.float64)
+
+
+def _fisher_two_rows(x: NDArray[np.int64]) -> float:
+    """Exact p-value of a 2 x c table: network algorithm with exact bounds, vectorised.
+
+    A node is the count m still to place in the first row; with g_j(x) = log C(c_j, x) a table
+    has log-probability const + sum_j g_j(x_j). The longest and shortest completions of every
+    node are computed exactly by dynamic programming over the columns, and the total of a
+    node's completions is log C(S_j, m) (Vandermonde), so a past value is settled as soon as
+    all its completions fall on one side of the threshold. The last columns (at most
+    ``_ENUMERATE_LIMIT2`` completions) are enumerated once and matched to the past values by
+    sorting (meet in the middle).
+    """
+    cols = np.sort(x.sum(axis=0))[::-1].astype(np.int64)
+    order = np.argsort(-x.sum(axis=0), kind="stable")
+    top = x[0, order].astype(np.int64)
+    r1 = int(x[0].sum())
+    n = int(x.sum())
+    lf = spsp.gammaln(np.arange(n + 2, dtype=np.float64) + 1.0)
+    const = float(lf[r1] + lf[n - r1] - lf[n])
+    ncol = cols.size
+    suffix = np.concatenate((np.cumsum(cols[::-1])[::-1], [0]))
+
+    def g(j: int, xv: IntArray) -> FloatArray:
+        c = int(cols[j])
+        return np.asarray(lf[c] - lf[xv] - lf[c - xv], dtype=np.float64)
+
+    obs = float(sum(g(j, np.array([top[j]]))[0] for j in range(ncol)))
+    thr = obs + FEXACT_TOL
+    # columns split.. are enumerated, columns ..split-1 are walked forward (meet in the middle):
+    # balance the two sides, with at most _ENUMERATE_LIMIT2 enumerated completions
+    # (log sizes: forward paths before pruning; enumerated tail without the last column, matched
+    # once per first-row total m)
+    width = np.log(cols.astype(np.float64) + 1.0)
+    fwd = np.concatenate(([0.0], np.cumsum(width)))[:ncol]
+    tail = fwd[-1] - fwd  # columns split..ncol-2
+    tail_cost = tail + np.log(np.minimum(r1, suffix[:ncol]) + 1.0)
+    allowed = tail <= math.log(_ENUMERATE_LIMIT2)
+    split = int(np.argmin(np.where(allowed, np.maximum(fwd, tail_cost), np.inf)))
+    # exact longest (fmax) and shortest (fmin) completions from (column j, m), m = 0..r1
+    fmax: list[FloatArray] = [np.empty(0)] * (ncol + 1)
+    fmin: list[FloatArray] = [np.empty(0)] * (ncol + 1)
+    fmax[ncol] = np.where(np.arange(r1 + 1) == 0, 0.0, -np.inf)
+    fmin[ncol] = np.where(np.arange(r1 + 1) == 0, 0.0, np.inf)
+    for j in range(ncol - 1, -1, -1):
+        c = int(cols[j])
+        rest = np.arange(r1 + 1)[:, None] - np.arange(c + 1)[None, :]
+        ok = (rest >= 0) & (rest <= suffix[j + 1])
+        gx = g(j, np.arange(c + 1))[None, :]
+        idx = np.clip(rest, 0, r1)
+        fmax[j] = np.max(np.where(ok, gx + fmax[j + 1][idx], -np.inf), axis=1)
+        fmin[j] = np.min(np.where(ok, gx + fmin[j + 1][idx], np.inf), axis=1)
+
+    m_cur = np.array([r1], dtype=np.int64)
+    pv = np.zeros(1)
+    cnt = np.ones(1)
+    p = 0.0
+    for j in range(split):
+        ub = fmax[j][m_cur]
+        lb = fmin[j][m_cur]
+        take = pv + ub <= thr
+        if take.any():
+            sj = int(suffix[j])
+            mt = m_cur[take]
+            log_total = lf[sj] - lf[mt] - lf[sj - mt]
+            p += float(np.sum(cnt[take] * np.exp(pv[take] + log_total + const)))
+        keep = ~take & (pv + lb <= thr)
+        if not keep.any():
+            return p
+        m_k, pv_k, cnt_k = m_cur[keep], pv[keep], cnt[keep]
+        c = int(cols[j])
+        lo = np.maximum(0, m_k - suffix[j + 1])
+        hi = np.minimum(c, m_k)
+        reps = hi - lo + 1
+        total = int(reps.sum())
+        if total > _MAX_PATHS:
+            raise StatsError(
+                f"the exact Fisher test of this 2 x {ncol} table (n={n}) needs more than {_MAX_PATHS} "
+                "partial tables; use fisher_exact(table, simulate=True, rng=...) for a Monte Carlo p-value"
+            )
+        start = np.repeat(np.cumsum(reps) - reps, reps)
+        xv = np.repeat(lo, reps) + (np.arange(total) - start)
+        m_cur, pv, cnt = _merge(
+            np.repeat(m_k, reps) - xv, np.repeat(pv_k, reps) + g(j, xv), np.repeat(cnt_k, reps)
+        )
+    # enumerate the completions of the columns split..ncol-2; the last column is then fixed by m
+    fm_ = np.zeros(1, dtype=np.int64)
+    fv = np.zeros(1)
+    fc = np.ones(1)
+    for j in range(ncol - 2, split - 1, -1):
+        c = int(cols[j])
+        xs = np.arange(c + 1)
+        mm = (fm_[:, None] + xs[None, :]).ravel()
+        vv = (fv[:, None] + g(j, xs)[None, :]).ravel()
+        cc = np.repeat(fc, c + 1)
+        ok = mm <= r1
+        fm_, fv, fc = _merge(mm[ok], vv[ok], cc[ok])
+    c_last = int(cols[-1])
+    # match: for each past (m, pv), the completions of total m with value <= thr - pv
+    order_m = np.argsort(m_cur, kind="stable")
+    m_sorted = m_cur[order_m]
+    starts = np.flatnonzero(np.concatenate(([True], m_sorted[1:] != m_sorted[:-1])))
+    ends = np.concatenate((starts[1:], [m_sorted.size]))
+    for a_i, b_i in zip(starts, ends, strict=True):
+        m = int(m_sorted[a_i])
+        lo_i = int(np.searchsorted(fm_, m - c_last, side="left"))
+        hi_i = int(np.searchsorted(fm_, m, side="right"))
+        if lo_i == hi_i:
+            continue
+        vals = fv[lo_i:hi_i] + g(ncol - 1, m - fm_[lo_i:hi_i])
+        o = np.argsort(vals)
+        vals = vals[o]
+        c0 = float(vals[-1])
+        cw = np.cumsum(fc[lo_i:hi_i][o] * np.exp(vals - c0))
+        idx = order_m[a_i:b_i]
+        k = np.searchsorted(vals, thr - pv[idx], side="right")
+        hit = k > 0
+        p += float(np.sum(cnt[idx][hit] * np.exp(pv[idx][hit] + const + c0) * cw[k[hit] - 1]))
     return p
 
 
