@@ -264,3 +264,34 @@ def test_a_stratum_without_events_contributes_nothing() -> None:
         assert both.coef[0] == pytest.approx(alone.coef[0], rel=1e-12)
         assert both.var[0, 0] == pytest.approx(alone.var[0, 0], rel=1e-12)
         assert both.n_strata == 2 and both.concordance is None
+
+
+def test_per_piece_path_for_tied_data_equals_the_row_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both evaluation paths of the engine (the row path is the one checked against R on every
+    reference block; the per-piece path against live R in test_cox_live_r.py::big_ties)."""
+    from postcart.stats import _cox_engine
+
+    rng = np.random.default_rng(2)
+    n = 8000  # 2 strata x 14 times x 2 = 56 pieces of ~140 rows: the per-piece path
+    X = np.column_stack([rng.normal(size=n), rng.integers(0, 3, n)])
+    t = rng.integers(1, 15, n).astype(float)
+    e = rng.random(n) < 0.6
+    s = rng.integers(0, 2, n)
+    w = rng.uniform(0.5, 2, n)
+    setup = _cox_engine.build_setup(X, t, e, None, s.astype(np.intp), w, efron=True)
+    assert setup.Xa is not None
+    for ties in ("breslow", "efron"):
+        fast = cox_ph(
+            X, t, e, names=["a", "b"], strata=s, weights=w, ties=ties, robust=True, concordance=False
+        )
+        monkeypatch.setattr(_cox_engine, "PIECE_ROWS", 10**9)
+        slow = cox_ph(
+            X, t, e, names=["a", "b"], strata=s, weights=w, ties=ties, robust=True, concordance=False
+        )
+        monkeypatch.undo()
+        assert_allclose(fast.coef, slow.coef, rtol=1e-12)
+        assert_allclose(fast.var, slow.var, rtol=1e-11)
+        assert fast.robust_var is not None and slow.robust_var is not None
+        assert_allclose(fast.robust_var, slow.robust_var, rtol=1e-10)
+        assert fast.loglik == pytest.approx(slow.loglik, rel=1e-13)
+        assert fast.score_test.chisq == pytest.approx(slow.score_test.chisq, rel=1e-12)

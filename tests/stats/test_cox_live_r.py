@@ -45,7 +45,8 @@ f <- withCallingHandlers(switch(spec,
   entry_strata = coxph(Surv(entry, time, status) ~ x1 + x2 + strata(g), data = d, ties = ties),
   cluster      = coxph(Surv(entry, time, status) ~ x1 + x2, data = d, cluster = id, ties = ties),
   weights_robust = coxph(Surv(time, status) ~ x1 + x2, data = d, weights = w, robust = TRUE, ties = ties),
-  monotone = coxph(Surv(time, status) ~ x1 + x2, data = d, ties = ties)),
+  monotone = coxph(Surv(time, status) ~ x1 + x2, data = d, ties = ties),
+  big_ties = coxph(Surv(time, status) ~ x1 + x2 + strata(g), data = d, ties = ties)),
   warning = function(w) { warned <<- c(warned, conditionMessage(w)); invokeRestart("muffleWarning") })
 v <- if (is.null(f$naive.var)) f$var else f$naive.var
 rv <- if (is.null(f$naive.var)) numeric(0) else f$var
@@ -97,6 +98,14 @@ def make_case(spec: str, seed: int = 7) -> pd.DataFrame:
                 if last:
                     break
         return pd.DataFrame(rows)
+    if spec == "big_ties":  # thousands of rows on 12 distinct times: the per-piece product path
+        n = 6000
+        x1 = rng.normal(size=n)
+        x2 = rng.integers(0, 3, n)
+        return pd.DataFrame(
+            {"time": rng.integers(1, 13, n).astype(float), "status": (rng.random(n) < 0.6).astype(int),
+             "x1": x1, "x2": x2, "g": rng.choice(["u", "v"], n)}
+        )  # fmt: skip
     if spec == "monotone":  # x2 = 1 is a group without events: its coefficient runs to -infinity
         n = 60
         x2 = np.repeat([0, 1], 30)
@@ -125,7 +134,7 @@ def run_r(frame: pd.DataFrame, spec: str, ties: str, tmp: Path) -> dict[str, Any
 
 SPECS = [
     (s, t)
-    for s in ("ties_weights", "entry_strata", "cluster", "weights_robust")
+    for s in ("ties_weights", "entry_strata", "cluster", "weights_robust", "big_ties")
     for t in ("breslow", "efron")
 ]
 
@@ -142,7 +151,7 @@ def test_cox_matches_live_r_on_weights_entry_strata_and_clusters(
         frame["status"].to_numpy(float),
         names=["x1", "x2"],
         entry=frame["entry"].to_numpy(float) if "entry" in frame else None,
-        strata=frame["g"].to_numpy() if spec == "entry_strata" else None,
+        strata=frame["g"].to_numpy() if spec in ("entry_strata", "big_ties") else None,
         weights=frame["w"].to_numpy(float) if "w" in frame else None,
         cluster=frame["id"].to_numpy() if spec == "cluster" else None,
         # R turns robust on by itself for non-integer case weights; postcart only when asked

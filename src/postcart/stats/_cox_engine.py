@@ -49,6 +49,8 @@ class CoxSetup:
     hi: IntArray
     has_entry: bool
     lo_all_zero: bool  # every row enters at the first grid point (no entry, one stratum with events)
+    Xa: FloatArray | None  # [1, X] when pieces are large enough for per-piece products (tied data)
+    piece_bounds: list[tuple[int, int]]
     efron: bool
     piece_starts: IntArray
     piece_hi: IntArray
@@ -86,6 +88,10 @@ class CoxEval:
     gamma: FloatArray  # sum_l wl/den^2
     zeta: FloatArray  # sum_l wl f/den^2
     theta: FloatArray  # sum_l wl f^2/den^2
+
+
+#: Minimum mean rows per piece for the per-piece product path of ``evaluate``.
+PIECE_ROWS = 64
 
 
 def _revcumsum(a: FloatArray) -> FloatArray:
@@ -171,6 +177,12 @@ def build_setup(
     if n > 1:
         pchange[1:] = (his[1:] != his[:-1]) | (ev[1:] != ev[:-1]) | (ss[1:] != ss[:-1])
     piece_starts = np.flatnonzero(pchange).astype(np.intp)
+    # heavily tied data without entry: the per-time sums of r [1 x][1 x]' are one small matrix
+    # product per piece (rows sharing a grid interval and event status)
+    use_pieces = start is None and piece_starts.size * PIECE_ROWS <= n and p > 0
+    Xa = np.hstack((np.ones((n, 1)), Xs)) if use_pieces else None
+    ends = np.append(piece_starts[1:], n)
+    bounds = list(zip(piece_starts.tolist(), ends.tolist(), strict=True)) if use_pieces else []
     piece_hi = his[piece_starts]
     piece_event = ev[piece_starts]
     piece_lo_strat = strat_off[ss[piece_starts]]
@@ -208,6 +220,8 @@ def build_setup(
         hi=his,
         has_entry=start is not None,
         lo_all_zero=not bool(np.any(los)),
+        Xa=Xa,
+        piece_bounds=bounds,
         efron=efron,
         piece_starts=piece_starts,
         piece_hi=piece_hi,
@@ -257,6 +271,30 @@ def risk_sums(
     return S[:, 0], S[:, 1:], E[:, 0], E[:, 1:]
 
 
+def _piece_moments(
+    s: CoxSetup, r: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Risk-set sums ``S0, S1, S2`` and death sums ``E0, E1, E2`` via one product per piece."""
+    K, p = s.K, s.p
+    q = p + 1
+    Xa = s.Xa
+    if Xa is None:  # pragma: no cover - guarded by the caller
+        raise ValueError("per-piece path without [1, X]")
+    G = np.empty((len(s.piece_bounds), q, q))
+    for i, (a, b) in enumerate(s.piece_bounds):
+        xa = Xa[a:b]
+        np.matmul(xa.T, xa * r[a:b, None], out=G[i])
+    diff = np.zeros((K + 1, q, q))
+    np.add.at(diff, s.piece_hi, G)
+    np.add.at(diff, s.piece_lo_strat, -G)
+    S = np.cumsum(diff[::-1], axis=0)[::-1][1:]
+    E = np.zeros((K, q, q))
+    pe = s.piece_event
+    if pe.any():
+        np.add.at(E, s.piece_hi[pe] - 1, G[pe])
+    return S[:, 0, 0], S[:, 0, 1:], S[:, 1:, 1:], E[:, 0, 0], E[:, 0, 1:], E[:, 1:, 1:]
+
+
 def evaluate(s: CoxSetup, beta: FloatArray, *, info: bool = True) -> CoxEval:
     """Log partial likelihood, score and information at ``beta`` (centred covariates)."""
     K, p = s.K, s.p
@@ -264,7 +302,11 @@ def evaluate(s: CoxSetup, beta: FloatArray, *, info: bool = True) -> CoxEval:
     r = np.exp(eta)
     if not s.unit_weights:
         r *= s.w
-    S0, S1, E0, E1 = risk_sums(s, r, s.X, deaths=s.efron)
+    S2 = E2 = None
+    if s.Xa is not None:
+        S0, S1, S2, E0, E1, E2 = _piece_moments(s, r)
+    else:
+        S0, S1, E0, E1 = risk_sums(s, r, s.X, deaths=s.efron)
     if s.efron:
         den = np.repeat(S0, s.lcounts) - s.lf * np.repeat(E0, s.lcounts)
     else:
@@ -285,7 +327,17 @@ def evaluate(s: CoxSetup, beta: FloatArray, *, info: bool = True) -> CoxEval:
         alpha, gamma = inv, inv2
         beta_f = zeta = theta = np.zeros(K)
     score = s.wdx - (alpha @ S1 - beta_f @ E1)
-    if info:
+    if info and S2 is not None and E2 is not None:
+        imat = np.einsum("k,kab->ab", alpha, S2)
+        if s.efron:
+            imat -= np.einsum("k,kab->ab", beta_f, E2)
+        imat -= S1.T @ (S1 * gamma[:, None])
+        if s.efron:
+            cross = S1.T @ (E1 * zeta[:, None])
+            imat += cross + cross.T
+            imat -= E1.T @ (E1 * theta[:, None])
+        imat = 0.5 * (imat + imat.T)
+    elif info:
         ca = np.concatenate(([0.0], np.cumsum(alpha)))
         v = np.take(ca, s.hi)
         if not s.lo_all_zero:
