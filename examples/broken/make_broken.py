@@ -19,13 +19,11 @@ SAMPLE = HERE.parent / "sample_registry"
 # Operations: ("set", table, {field: value to find the row}, field, new value)
 #             ("append", table, {field: value, ...})
 #             ("drop_table", table) / ("add_column", table, column, value) / ("drop_column", table, column)
-#             ("add_file", file name, text)
+#             ("add_file", file name, text) / ("reencode", table, encoding) / ("append_line", table, text)
 BROKEN: dict[str, list[tuple[Any, ...]]] = {
     "required": [("set", "patients", {"patient_id": "DSC-003"}, "sex", "")],
     "int": [("set", "toxicities", {"patient_id": "DSC-004"}, "crs_grade", "two")],
-    "number": [
-        ("set", "characteristics", {"patient_id": "DSC-005", "timepoint": "decision"}, "ldh", "4,55")
-    ],
+    "number": [("set", "characteristics", {"patient_id": "DSC-005", "timepoint": "decision"}, "ldh", "4,55")],
     "bool": [("set", "patients", {"patient_id": "DSC-002"}, "prior_asct", "maybe")],
     "date": [("set", "patients", {"patient_id": "DSC-003"}, "decision_date", "2020-02-30")],
     "code": [("set", "infusions", {"patient_id": "DSC-002"}, "product", "axicel")],
@@ -90,6 +88,11 @@ BROKEN: dict[str, list[tuple[Any, ...]]] = {
     "unknown_column": [("add_column", "patients", "weight_kg", "70")],
     "missing_column": [("drop_column", "assessments", "deauville")],
     "identifier_column": [("add_column", "patients", "date_of_birth", "1950-01-01")],
+    "encoding": [
+        ("set", "centres", {"centre_id": "C01"}, "centre_name", "Hôpital A"),
+        ("reencode", "centres", "latin-1"),
+    ],
+    "csv_format": [("append_line", "toxicities", "DSC-012,1,0,,,3")],
 }
 
 
@@ -131,6 +134,14 @@ def apply(folder: Path, ops: list[tuple[Any, ...]]) -> None:
         elif kind == "drop_column":
             _, table, column = op
             _write(_read(folder, table).drop(columns=[column]), folder, table)
+        elif kind == "reencode":
+            _, table, encoding = op
+            f = folder / f"{table}.csv"
+            f.write_bytes(f.read_text(encoding="utf-8").encode(encoding))
+        elif kind == "append_line":
+            _, table, line = op
+            with (folder / f"{table}.csv").open("a", encoding="utf-8") as fh:
+                fh.write(line + "\n")
         elif kind == "add_file":
             (folder / op[1]).write_text(op[2], encoding="utf-8")
         else:

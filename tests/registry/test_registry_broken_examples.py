@@ -104,6 +104,14 @@ EXPECTED: dict[str, list[str]] = {
 
 #: File-level rules: the extract cannot be read at all (SchemaError).
 EXPECTED_SCHEMA: dict[str, list[str]] = {
+    "encoding": [
+        "centres.csv: is not UTF-8 text (it contains the byte b'\\xf4'); save it as UTF-8 (CSV UTF-8 in "
+        "Excel) [rule: encoding]"
+    ],
+    "csv_format": [
+        "toxicities.csv: cannot be read as a table: Error tokenizing data. C error: Expected 5 fields in "
+        "line 13, saw 6 [rule: csv_format]"
+    ],
     "missing_table": [
         "toxicities.csv: is missing (every table must be present; an empty table is a file or sheet with "
         "only the header row) [rule: missing_table]"

@@ -104,47 +104,92 @@ def _clean(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _read_sources(path: Path) -> tuple[dict[str, tuple[str, pd.DataFrame]], list[str], str]:
-    """Read every table file: {table: (file label, raw frame)}, unknown table names, fingerprint."""
+def _issue(label: str, rule: str, message: str, field: str | None = None) -> ValidationIssue:
+    return ValidationIssue(label, None, None, field, None, rule, message)
+
+
+def _read_csv(p: Path) -> pd.DataFrame:
+    return pd.read_csv(
+        p,
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        skip_blank_lines=False,
+        encoding="utf-8-sig",
+    )
+
+
+def _read_one(p: Path) -> tuple[pd.DataFrame | None, ValidationIssue | None]:
+    """Read one CSV or Parquet file; an unreadable file gives a file-level issue."""
+    try:
+        if p.suffix.lower() == ".csv":
+            raw = _read_csv(p)
+        else:
+            raw = pd.read_parquet(p).astype(object)
+            raw = raw.where(raw.notna(), "")
+    except UnicodeDecodeError as exc:
+        return None, _issue(
+            p.name,
+            "encoding",
+            f"is not UTF-8 text (it contains the byte {exc.object[exc.start : exc.start + 1]!r}); "
+            "save it as UTF-8 (CSV UTF-8 in Excel)",
+        )
+    except pd.errors.EmptyDataError:
+        return None, _issue(p.name, "csv_format", "is empty: it needs at least the header row")
+    except (pd.errors.ParserError, ValueError, OSError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return None, _issue(p.name, "csv_format", f"cannot be read as a table: {reason}")
+    return _clean(raw), None
+
+
+def _read_sources(
+    path: Path,
+) -> tuple[dict[str, tuple[str, pd.DataFrame]], list[ValidationIssue], set[str], str]:
+    """Read every table file.
+
+    Returns {table: (file label, raw frame)}, file-level issues (unknown or unreadable files),
+    the names of tables whose file could not be read, and the fingerprint.
+    """
     found: dict[str, tuple[str, pd.DataFrame]] = {}
-    unknown: list[str] = []
+    issues: list[ValidationIssue] = []
+    unreadable: set[str] = set()
     digest = hashlib.sha256()
     names = {t.name for t in TABLES}
+    tables_text = "is not a registry table (tables: " + ", ".join(t.name for t in TABLES) + ")"
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".csv", ".parquet"))
         for p in files:
             digest.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
             if p.stem not in names:
-                unknown.append(p.name)
+                issues.append(_issue(p.name, "unknown_table", tables_text))
                 continue
-            if p.stem in found:
-                raise ExtractSchemaError(
-                    f"{path}: table {p.stem!r} is given twice ({found[p.stem][0]} and {p.name})", []
-                )
-            if p.suffix.lower() == ".csv":
-                raw = pd.read_csv(
-                    p,
-                    dtype=str,
-                    keep_default_na=False,
-                    na_filter=False,
-                    skip_blank_lines=False,
-                    encoding="utf-8-sig",
-                )
-            else:
-                raw = pd.read_parquet(p).astype(object)
-                raw = raw.where(raw.notna(), "")
-            found[p.stem] = (p.name, _clean(raw))
-        return found, unknown, digest.hexdigest()
+            if p.stem in found or p.stem in unreadable:
+                issues.append(_issue(p.name, "duplicate_table", f"gives table {p.stem!r} a second time"))
+                continue
+            raw, problem = _read_one(p)
+            if raw is None:
+                unreadable.add(p.stem)
+                if problem is not None:
+                    issues.append(problem)
+                continue
+            found[p.stem] = (p.name, raw)
+        return found, issues, unreadable, digest.hexdigest()
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
-        sheets = pd.read_excel(path, sheet_name=None, dtype=object, header=0, na_filter=False)
+        try:
+            sheets = pd.read_excel(path, sheet_name=None, dtype=object, header=0, na_filter=False)
+        except Exception as exc:  # openpyxl raises many types for a damaged workbook
+            raise ExtractSchemaError(
+                f"{path}: cannot be read as an Excel workbook: {exc}",
+                [_issue(path.name, "xlsx_format", f"cannot be read as an Excel workbook: {exc}")],
+            ) from exc
         for sheet, raw in sheets.items():
             label = f"{path.name}[{sheet}]"
             if sheet not in names:
-                unknown.append(label)
+                issues.append(_issue(label, "unknown_table", tables_text))
                 continue
             found[sheet] = (label, _clean(raw.map(_excel_cell) if len(raw) else raw.astype(str)))
-        return found, unknown, digest.hexdigest()
+        return found, issues, unreadable, digest.hexdigest()
     if not path.exists():
         raise ExtractSchemaError(f"{path}: no such file or folder", [])
     raise ExtractSchemaError(
@@ -213,21 +258,10 @@ def check_extract(path: str | Path) -> ExtractCheckResult:
         checked first; ``issues`` lists every such problem).
     """
     p = Path(path)
-    found, unknown, fingerprint = _read_sources(p)
-    file_issues: list[ValidationIssue] = []
-    for label in unknown:
-        file_issues.append(
-            ValidationIssue(
-                label,
-                None,
-                None,
-                None,
-                None,
-                "unknown_table",
-                "is not a registry table (tables: " + ", ".join(t.name for t in TABLES) + ")",
-            )
-        )
+    found, file_issues, unreadable, fingerprint = _read_sources(p)
     for spec in TABLES:
+        if spec.name in unreadable:
+            continue
         if spec.name not in found:
             where = f"{p.name}[{spec.name}]" if p.is_file() else f"{spec.name}.csv"
             file_issues.append(
