@@ -111,7 +111,7 @@ def render_html(
         for f in figures:
             if f.section in fig_sections:
                 w, h = _png_size(f.png)
-                width = min(int(w * 96 / _png_dpi(f.png)), 1000)
+                width = min(int(w * 125 / _png_dpi(f.png)), 1000)  # ~1.3x print size on screens
                 figs.append(
                     {
                         "name": f.name,
