@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from postcart.registry.issues import (
+    ISSUE_FIELDS,
     ExtractSchemaError,
     ExtractValidationError,
     ValidationIssue,
@@ -31,7 +32,7 @@ from postcart.registry.tables import RegistryTables
 from postcart.registry.validate import RawTable, validate_tables
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class ExtractCheckResult:
     """An extract read and validated.
 
@@ -69,6 +70,17 @@ class ExtractCheckResult:
     def ok(self) -> bool:
         """No errors (warnings allowed)."""
         return not self.errors
+
+    def to_frame(self) -> pd.DataFrame:
+        """The issues, one row each (columns ``severity, file, row, patient_id, field, value,
+        rule, message``)."""
+        return pd.DataFrame([i.to_dict() for i in self.issues], columns=list(ISSUE_FIELDS))
+
+    def __repr__(self) -> str:
+        return (
+            f"ExtractCheckResult(source={self.source!r}, patients={len(self.tables.patients)}, "
+            f"errors={len(self.errors)}, warnings={len(self.warnings)})"
+        )
 
 
 def _is_identifier(column: str) -> bool:
