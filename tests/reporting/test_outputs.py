@@ -146,3 +146,30 @@ def test_at_risk_counts_are_patients_still_followed(
     ].to_numpy()
     ticks = [0.0, 1.0, 2.5, 3.0, 6.0, 12.0, 100.0]
     assert at_risk(km, ticks) == [int(np.sum(t >= x)) for x in ticks]
+
+
+def test_docx_holds_every_table_and_figure(written_report: ReportOutput, small_result: StudyResult) -> None:
+    from docx import Document
+
+    from postcart.reporting.tables import report_tables
+
+    doc = Document(str(written_report.docx))
+    assert len(doc.tables) == len(report_tables(small_result))
+    assert len(doc.inline_shapes) == len(list((written_report.directory / "figures").glob("*.png")))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "Statistical methods." in text and small_result.methods.source.fingerprint in text
+
+
+def test_xlsx_has_one_sheet_per_table_and_the_targets(
+    written_report: ReportOutput, small_result: StudyResult
+) -> None:
+    from openpyxl import load_workbook
+
+    from postcart.reporting.tables import report_tables
+
+    wb = load_workbook(written_report.xlsx, read_only=True)
+    assert wb.sheetnames == [t.id for t in report_tables(small_result)] + ["targets"]
+    rows = list(wb["targets"].iter_rows(values_only=True))
+    assert rows[0][:2] == ("id", "value")
+    values = {r[0]: r[1] for r in rows[1:]}
+    assert values["pop_failures_pct"] == small_result.targets["pop_failures_pct"].value

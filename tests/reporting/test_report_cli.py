@@ -32,7 +32,15 @@ def test_report_command_writes_the_report_and_compare_paper_reads_it(small_db: s
     assert doc["conventions"]["profile"] == "r" and doc["conventions"]["ties"] == "efron"
     assert doc["targets"]["pop_registered"]["value"] == 250
     assert doc["data"]["cutoff"] is not None
-    cmp = runner.invoke(app, ["compare-paper", str(out / "results.json")])
+    # no patient id of the registry appears in any output file
+    from postcart.registry import load_registry
+
+    ids = set(load_registry(small_db).patients["patient_id"].astype(str))
+    for path in out.rglob("*"):
+        if path.suffix in (".html", ".json", ".csv", ".svg"):
+            text = path.read_text(encoding="utf-8")
+            assert not any(pid in text for pid in ids), path.name
+    cmp = runner.invoke(app, ["compare-paper", str(out)])
     assert cmp.exit_code == 0, cmp.output
     assert "surv_os2_median" in cmp.output and "compared targets inside" in cmp.output
 

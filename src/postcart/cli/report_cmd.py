@@ -73,13 +73,15 @@ def report(
 
 def compare_paper(
     results: Path = typer.Argument(
-        ..., help="results.json written by `postcart report`.", exists=True, dir_okay=False
+        ..., help="results.json written by `postcart report` (or its folder).", exists=True
     ),
 ) -> None:
     """Print the paper's value and CI beside the computed one, the difference and whether it is inside."""
     from postcart.study.compare import compare_paper as run_compare
     from postcart.study.compare import format_comparison
 
+    if results.is_dir():
+        results = results / "results.json"
     try:
         res = run_compare(results)
     except PostcartError as exc:
