@@ -19,9 +19,11 @@ The story, per registered patient (every constant is a parameter of ``parameters
    A progression is documented on its day or at the next scheduled visit. Non-relapse deaths
    (log-normal time), other-cause deaths and loss to follow-up (exponential) compete.
 6. After failure: salvage (treated / none / unknown) with one exclusive class (weights, the
-   targeted class shifted by ``z``), second progression and death from independent Weibull
-   times whose log-hazards are linear in LDH > ULN, ECOG >= 2, CRP/10, ferritin/100, very
-   early failure and class; a salvage response evaluation after a gamma delay.
+   targeted class more likely after high LDH or a very early failure), second progression
+   (Weibull) and death = the earlier of a direct death (Weibull) and the second progression
+   plus a post-progression survival
+   (exponential); log-hazards linear in LDH > ULN, ECOG >= 2, CRP/10, ferritin/100, very
+   early / late failure and class; a salvage response evaluation after a gamma delay.
 7. Observation: events after the last contact (cut-off minus a reporting lag, or loss to
    follow-up) are not seen; a death is seen when it precedes both.
 """
@@ -317,7 +319,8 @@ def simulate_cohort(
     treat_draw = rng.random(n) < _sigmoid(p["logit_treated"] + p["b_treated_burden"] * z)
     w = np.array([p[f"w_class_{c}"] for c in CLASSES])
     logits = np.log(np.maximum(w, 1e-12))[None, :] + np.zeros((n, len(CLASSES)))
-    logits[:, CLASSES.index("targeted")] += p["b_targeted_burden"] * z
+    # confounding through measured covariates: targeted therapy goes to high-LDH / very early failures
+    logits[:, CLASSES.index("targeted")] += p["b_targeted_burden"] * (ldh_high + very_early)
     gumbel = -np.log(-np.log(rng.random((n, len(CLASSES)))))
     cls = np.argmax(logits + gumbel, axis=1).astype(np.int64)
     rt_loc = (cls == CLASSES.index("radiotherapy")) & (rng.random(n) < p["p_rt_localized"])
@@ -353,24 +356,29 @@ def simulate_cohort(
     k_p, k_d = p["pfs2_shape"], p["os2_shape"]
     e_p = rng.weibull(k_p, n)
     e_d = rng.weibull(k_d, n)
+    e_pps = rng.exponential(1.0, n)
     s_draw = np.maximum(1, np.round(rng.gamma(3.0, p["salvage_delay_days"] / 3.0, n))).astype(np.int64)
 
-    def times(treated: BoolArray) -> tuple[IntArray, IntArray]:
+    def times(treated: BoolArray) -> tuple[IntArray, FloatArray, FloatArray]:
+        """Second progression (days), direct death (days), post-progression survival (days)."""
         cp = np.where(treated, class_effects("b_p2"), p["b_p2_untreated"])
         cd = np.where(treated, class_effects("b_d2"), p["b_d2_untreated"])
         tp = np.exp(p["log_pfs2_scale_days"] - (lp_p + cp) / k_p) * e_p
-        td = np.exp(p["log_os2_scale_days"] - (lp_d + cd) / k_d) * e_d
-        return (
-            np.clip(np.ceil(tp), 1, 1e6).astype(np.int64),
-            np.clip(np.floor(td), 0, 1e6).astype(np.int64),
-        )
+        direct = np.minimum(np.exp(p["log_os2_scale_days"] - (lp_d + cd) / k_d) * e_d, 1e6)
+        pps = np.minimum(np.exp(p["log_pps_scale_days"] - (lp_d + cd)) * e_pps, 1e6)
+        return np.clip(np.ceil(tp), 1, 1e6).astype(np.int64), direct, pps
 
-    tp_t, td_t = times(np.ones(n, dtype=bool))
-    tp_u, td_u = times(np.zeros(n, dtype=bool))
+    def death_after(p2: IntArray, direct: FloatArray, pps: FloatArray) -> IntArray:
+        """Death = the earlier of a direct death and the second progression plus survival after it."""
+        return np.clip(np.floor(np.minimum(direct, p2 + pps)), 0, 1e6).astype(np.int64)
+
+    tp_t, direct_t, pps_t = times(np.ones(n, dtype=bool))
+    tp_u, direct_u, pps_u = times(np.zeros(n, dtype=bool))
+    td_t = death_after(tp_t, direct_t, pps_t)
     s_rel = np.minimum(s_draw, np.maximum(1, tp_t // 2))
     treated = failed_latent & treat_draw & (td_t > s_rel)
     p2_rel = np.where(treated, tp_t, tp_u)
-    d2_rel = np.where(treated, td_t, td_u)
+    d2_rel = np.where(treated, td_t, death_after(tp_u, direct_u, pps_u))
     cls = np.where(treated, cls, -1)
     rt_loc = rt_loc & treated
 
@@ -393,7 +401,9 @@ def simulate_cohort(
         np.where(p2_rel <= d2_rel, 3, 4),
     ).astype(np.int64)
     # progression found at the evaluation becomes the documented second progression
-    p2_rel = np.where(treated & event_free_at_eval & pd_at_eval, eval_rel, p2_rel)
+    found_at_eval = treated & event_free_at_eval & pd_at_eval
+    p2_rel = np.where(found_at_eval, eval_rel, p2_rel)
+    d2_rel = np.where(found_at_eval, death_after(p2_rel, direct_t, pps_t), d2_rel)
     resp = np.where(treated & ~resp_missing, resp, -1).astype(np.int64)
     # death after second progression cannot precede it in the record: keep order p2 <= death
     second_line = treated & (rng.random(n) < 0.45)
