@@ -143,7 +143,7 @@ def test_results_do_not_depend_on_row_order(fake_table: pd.DataFrame, fake_resul
 
 
 def test_large_fisher_table_falls_back_to_a_seeded_monte_carlo_p(fake_table: pd.DataFrame) -> None:
-    from postcart.study.run import fisher_p
+    from postcart.study._models import fisher_p
 
     notes: list[str] = []
     arr = np.array([[3000, 500, 2000, 1500, 1200, 300], [5000, 1000, 3000, 2500, 2200, 298]])

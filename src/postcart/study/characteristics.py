@@ -19,6 +19,7 @@ import pandas as pd
 
 from postcart import stats
 from postcart.study._columns import as_float, as_label
+from postcart.study._models import fisher_p
 from postcart.study.results import CharacteristicsResult
 from postcart.study.spec import CharacteristicsAnalysis, Variable
 
@@ -43,8 +44,6 @@ def _categorical_test(
     if (expected >= 5).all():
         chi = stats.chisq_test(counts, correct=False)
         return "chi-square", float(chi.chisq), int(chi.df), float(chi.p)
-    from postcart.study.run import fisher_p
-
     p, _method = fisher_p(counts, seed=seed, where=where, notes=notes)
     return "Fisher exact", None, None, p
 
