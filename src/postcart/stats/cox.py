@@ -369,7 +369,7 @@ def cox_ph(
     >>> import numpy as np
     >>> fit = cox_ph(np.array([0, 2, 1, 1, 1, 0, 0])[[0, 2, 3, 4, 5, 6]],
     ...              [9, 1, 1, 6, 6, 8], [1, 1, 0, 1, 1, 0], names=["x"], ties="breslow")
-    >>> round(fit.coef[0], 6)  # log((3 + sqrt(33)) / 2), Therneau & Grambsch appendix E
+    >>> round(fit.terms[0].coef, 6)  # log((3 + sqrt(33)) / 2), Therneau & Grambsch appendix E
     1.475285
     """
     conv = resolve_conventions(profile, ties=ties, conf_level=conf_level)
