@@ -295,3 +295,23 @@ def test_per_piece_path_for_tied_data_equals_the_row_path(monkeypatch: pytest.Mo
         assert_allclose(fast.robust_var, slow.robust_var, rtol=1e-10)
         assert fast.loglik == pytest.approx(slow.loglik, rel=1e-13)
         assert fast.score_test.chisq == pytest.approx(slow.score_test.chisq, rel=1e-12)
+
+
+def test_concordance_index_options_and_errors() -> None:
+    rng = np.random.default_rng(12)
+    n = 30
+    t = rng.integers(1, 8, n).astype(float)
+    e = rng.random(n) < 0.7
+    x = rng.normal(size=n)
+    a = concordance_index(t, e, x)
+    b = concordance_index(t, e, x, higher_is_riskier=False)
+    assert b.concordance == pytest.approx(1 - a.concordance, rel=1e-12)
+    assert b.std_err == pytest.approx(a.std_err, rel=1e-12)
+    # one cluster per row is the same as no cluster
+    c = concordance_index(t, e, x, cluster=np.arange(n))
+    assert c.std_err == pytest.approx(a.std_err, rel=1e-12)
+    assert a.to_frame().shape == (1, 8)
+    with pytest.raises(StatsError, match="entry must be < time, but row 0 has entry"):
+        concordance_index(t, e, x, entry=t)
+    with pytest.raises(StatsError, match="score has 29 values but time has 30"):
+        concordance_index(t, e, x[:-1])
