@@ -220,6 +220,8 @@ def test_a_finite_fit_emits_no_monotone_warning() -> None:
             r"covariates \['x', 'x2'\] are collinear",
         ),
         ({"X": np.ones((6, 1))}, r"covariate\(s\) \['x'\] do not vary"),
+        ({"firth": True, "robust": True}, "robust/cluster variance is not available with firth=True"),
+        ({"firth": True, "firth_ci": "exact"}, "firth_ci must be 'profile' or 'wald', but was 'exact'"),
     ],
 )
 def test_bad_input_raises_an_error_that_names_the_fault(kwargs: dict, message: str) -> None:  # type: ignore[type-arg]

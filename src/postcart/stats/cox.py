@@ -398,6 +398,11 @@ def cox_ph(
     s_codes, n_strata = _codes("strata", strata, n)
     cl = None if cluster is None else _codes("cluster", cluster, n)[0]
     do_robust = robust or cl is not None
+    if firth and do_robust:
+        raise StatsError(
+            "robust/cluster variance is not available with firth=True (the sandwich of the "
+            "penalized likelihood is not implemented); drop robust/cluster or firth"
+        )
     if firth_ci not in ("profile", "wald"):
         raise StatsError(f"firth_ci must be 'profile' or 'wald', but was {firth_ci!r}")
     if max_iter < 1:
