@@ -463,6 +463,7 @@ def _future_bounds(lf: list[float], rows: tuple[int, ...], cols: tuple[int, ...]
 
 
 _ENUMERATE_LIMIT = 200_000
+_MAX_MATCH = 30_000_000  # 2 x c: completion values matched to past values (about 1 s)
 _ENUMERATE_LIMIT2 = 5_000_000  # 2 x c: completions enumerated at once (meet in the middle)
 _MAX_PATHS = 1_500_000  # guard against tables too large for the exact computation
 
@@ -725,10 +726,16 @@ def _fisher_two_rows(x: NDArray[np.int64]) -> float:
     m_sorted = m_cur[order_m]
     starts = np.flatnonzero(np.concatenate(([True], m_sorted[1:] != m_sorted[:-1])))
     ends = np.concatenate((starts[1:], [m_sorted.size]))
-    for a_i, b_i in zip(starts, ends, strict=True):
+    m_groups = m_sorted[starts]
+    lo_all = np.searchsorted(fm_, m_groups - c_last, side="left")
+    hi_all = np.searchsorted(fm_, m_groups, side="right")
+    if int(np.sum(hi_all - lo_all)) > _MAX_MATCH:
+        raise StatsError(
+            f"the exact Fisher test of this 2 x {ncol} table (n={n}) needs more than {_MAX_MATCH} "
+            "table probabilities; use fisher_exact(table, simulate=True, rng=...) for a Monte Carlo p-value"
+        )
+    for a_i, b_i, lo_i, hi_i in zip(starts, ends, lo_all.tolist(), hi_all.tolist(), strict=True):
         m = int(m_sorted[a_i])
-        lo_i = int(np.searchsorted(fm_, m - c_last, side="left"))
-        hi_i = int(np.searchsorted(fm_, m, side="right"))
         if lo_i == hi_i:
             continue
         vals = fv[lo_i:hi_i] + g(ncol - 1, m - fm_[lo_i:hi_i])
