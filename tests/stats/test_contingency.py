@@ -266,7 +266,7 @@ def test_too_large_r_by_c_table_raises_and_points_to_monte_carlo(monkeypatch: py
 
 
 @pytest.mark.reference("hand-worked: brute-force enumeration (hypothesis-generated tables)")
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(
     st.integers(2, 3).flatmap(
         lambda r: st.integers(2, 4).flatmap(
