@@ -271,6 +271,14 @@ def fisher_exact(
     margins; paths with equal past probability are merged; a node whose completions are all
     at most (or all above) the threshold is settled at once, using the closed-form total
     :math:`N!/\prod m_i!` of its completions and column-wise bounds on their probabilities.
+    Two-row (or two-column) tables use a vectorised variant with exact bounds and a
+    meet-in-the-middle tail (fast up to n of a few thousand).
+
+    Raises
+    ------
+    StatsError
+        For a bad table, or when the exact r x c computation would be too large (the message
+        then says to use ``simulate=True``, as R's FEXACT workspace error does).
     """
     x = _as_table(table, integer=True)
     if not 0.0 < conf_level < 1.0:
