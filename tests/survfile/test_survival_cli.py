@@ -515,3 +515,24 @@ def test_delayed_entry_leaves_out_the_logrank_test_with_a_note() -> None:
         "log-rank test not computed with delayed entry (--entry); "
         "use the Cox model with the group as a covariate"
     ]
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_default_sas_profile_km_table_matches_r_log_log(name: str) -> None:
+    """The SAS profile's curve and pointwise CIs are R's ``conf.type = "log-log"`` ones (only the
+    median rule differs; it is checked against the LIFETEST formulas in tests/stats)."""
+    r = ref(name)
+    out = run(
+        str(REF / "data" / f"{name}.csv"), "--time", "time", "--event", "status", "--group", r["group_var"]
+    )
+    assert out["conventions"]["conf_type"] == "log-log" and out["conventions"]["median_rule"] == "sas"
+    by = {k["group"]: k for k in out["km"]}
+    for level, block in [("all", r["km"]["overall"]), *r["km"]["by_group"].items()]:
+        rows = by[level]["table"]
+        close([row["survival"] for row in rows], block["table"]["surv"], KM_RTOL, f"{name} {level} S")
+        close(
+            [row["ci_low"] for row in rows], block["ci"]["log-log"]["lower"], KM_RTOL, f"{name} {level} low"
+        )
+        close(
+            [row["ci_high"] for row in rows], block["ci"]["log-log"]["upper"], KM_RTOL, f"{name} {level} high"
+        )
