@@ -104,6 +104,13 @@ def _stable_order(g: IntArray) -> NDArray[np.intp]:
     return np.argsort(g, kind="stable")
 
 
+def _cumw(w: FloatArray, idx: NDArray[np.intp], unit: bool) -> FloatArray:
+    """``[0, cumsum(w[idx])]``; with unit weights simply ``0..len(idx)``."""
+    if unit:
+        return np.arange(idx.size + 1, dtype=np.float64)
+    return np.concatenate(([0.0], np.cumsum(w[idx])))
+
+
 def _dominance(
     a_p: IntArray,
     b_p: IntArray,
@@ -142,6 +149,8 @@ def _dominance(
         ob_q = np.argsort(b_q, kind="stable")
     a_p_b, b_p_b, w_p_b = a_p[ob_p], b_p[ob_p], w_p[ob_p]
     a_q_b, b_q_b, w_q_b = a_q[ob_q], b_q[ob_q], w_q[ob_q]
+    unit_p = bool(np.all(w_p == 1.0))
+    unit_q = bool(np.all(w_q == 1.0))
     q_lt_b = np.zeros(nq)
     q_le_b = np.zeros(nq)
     p_gt_b = np.zeros(npt)
@@ -159,16 +168,19 @@ def _dominance(
                 continue
             gp = a_p_b[ip] >> (level + 1)
             gq = a_q_b[iq] >> (level + 1)
-        op = _stable_order(gp)
-        ip = ip[op]
-        gps = gp[op]
+        if level < nbits - 1:  # at the top level every group is 0: already in b order
+            op = _stable_order(gp)
+            ip = ip[op]
+            gps = gp[op]
+            oq = _stable_order(gq)
+            iq = iq[oq]
+            gqs = gq[oq]
+        else:
+            gps, gqs = gp, gq
         kp = gps * bb + b_p_b[ip]
-        cwp = np.concatenate(([0.0], np.cumsum(w_p_b[ip])))
-        oq = _stable_order(gq)
-        iq = iq[oq]
-        gqs = gq[oq]
         kq = gqs * bb + b_q_b[iq]
-        cwq = np.concatenate(([0.0], np.cumsum(w_q_b[iq])))
+        cwp = _cumw(w_p_b, ip, unit_p)
+        cwq = _cumw(w_q_b, iq, unit_q)
         # first index of each group on both sides (groups are small integers)
         gmax = int(max(gps[-1], gqs[-1])) + 1
         gstart_p = np.searchsorted(gps, np.arange(gmax + 1), side="left")
