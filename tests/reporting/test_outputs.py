@@ -173,3 +173,15 @@ def test_xlsx_has_one_sheet_per_table_and_the_targets(
     assert rows[0][:2] == ("id", "value")
     values = {r[0]: r[1] for r in rows[1:]}
     assert values["pop_failures_pct"] == small_result.targets["pop_failures_pct"].value
+
+
+@pytest.mark.parametrize("n", [5, 12])
+def test_a_tiny_registry_still_gives_a_complete_report(n: int, tmp_path: Path) -> None:
+    from postcart.study import run_study
+    from study.fake_table import fake_analysis_table
+
+    result = run_study(fake_analysis_table(n, seed=1))
+    out = write_report(result, tmp_path / "rep", version="test", dpi=40)
+    assert out.html.exists() and out.results_json.exists() and out.docx.exists()
+    doc = json.loads(out.results_json.read_text(encoding="utf-8"))
+    assert doc["targets"]["pop_registered"]["value"] == n

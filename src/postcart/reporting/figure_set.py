@@ -110,7 +110,7 @@ def _forest(r: StudyResult, aid: str) -> ReportFigure | None:
     )
 
 
-def _figure1(r: StudyResult) -> ReportFigure:
+def _figure1(r: StudyResult) -> ReportFigure | None:
     t = r.response.table
     spec = r.response.spec
     pfs2 = r.survival.get("pfs2_by_class")
@@ -134,6 +134,8 @@ def _figure1(r: StudyResult) -> ReportFigure:
                 0 if g is None else g.n,
             )
         )
+    if not bars:
+        return None
     cats = list(zip(spec.categories, spec.category_labels, strict=True))
     fig = response_figure(
         bars, cats, title="Figure 1. Best response to salvage and median PFS-2, by treatment class"
@@ -168,7 +170,9 @@ def _flow(r: StudyResult) -> ReportFigure:
 def report_figures(r: StudyResult) -> Iterator[ReportFigure]:
     """Yield the figures one at a time (so each can be saved and closed before the next)."""
     yield _flow(r)
-    yield _figure1(r)
+    fig1 = _figure1(r)
+    if fig1 is not None:
+        yield fig1
     for aid, name, section, title in (
         ("pfs2_overall", "figure_2", "survival", "Figure 2. PFS-2, all failures"),
         ("os2_overall", "figure_3", "survival", "Figure 3. OS-2, all failures"),

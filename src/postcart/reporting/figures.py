@@ -16,6 +16,7 @@ estimated here (the numbers at risk are read from the KM table).
 from __future__ import annotations
 
 import io
+import math
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -236,7 +237,9 @@ def forest_figure(rows: Sequence[ForestRow], *, title: str, note: str | None = N
     fig = _new_figure(7.6, height)
     bottom = (0.5 + 0.16 * note_lines) / height
     ax = fig.add_axes((0.44, bottom, 0.26, 1 - bottom - 0.5 / height))
-    vals = [v for r in rows if r.estimable for v in (r.ci_low, r.ci_high) if v is not None and v > 0]
+    vals = [
+        v for r in rows if r.estimable for v in (r.ci_low, r.ci_high) if v is not None and 0 < v < math.inf
+    ]
     lo = min([*vals, 0.5]) / 1.25
     hi = max([*vals, 2.0]) * 1.25
     ax.set_xscale("log")
@@ -246,7 +249,8 @@ def forest_figure(rows: Sequence[ForestRow], *, title: str, note: str | None = N
     for i, r in enumerate(rows):
         if r.header:
             continue
-        if r.estimable and r.hr is not None and r.ci_low is not None and r.ci_high is not None:
+        drawable = all(v is not None and 0 < v < math.inf for v in (r.hr, r.ci_low, r.ci_high))
+        if r.estimable and drawable and r.hr is not None and r.ci_low is not None and r.ci_high is not None:
             left, right = max(r.ci_low, lo), min(r.ci_high, hi)
             ax.plot([left, right], [i, i], color="#1F3B73", lw=1.3, zorder=2)
             ax.plot([r.hr], [i], marker="s", ms=5, color="#1F3B73", zorder=3)

@@ -268,7 +268,7 @@ def _contingency(
 
 def _followup(
     table: pd.DataFrame, spec: FollowUpAnalysis, m: dict[str, np.ndarray], conv: Any
-) -> FollowUpAnalysisResult:
+) -> FollowUpAnalysisResult | None:
     pop = m[spec.population]
     t = as_float(table[spec.endpoint.time_column])[pop]
     ev_raw = table[spec.endpoint.event_column][pop]
@@ -283,6 +283,8 @@ def _followup(
         )
         return FollowUpGroup(level, int(sel.sum()), r.median)
 
+    if not valid.any():
+        return None
     overall = fu(valid, "overall")
     groups: list[FollowUpGroup] = []
     if spec.group is not None and spec.levels is not None:

@@ -187,7 +187,13 @@ def run_study(
     say("contingency tests")
     contingency = {c.id: _contingency(table, c, masks, seed=seed, notes=notes) for c in spec.contingency}
     say("follow-up")
-    followup = {f.id: _followup(table, f, masks, conv) for f in spec.followup}
+    followup = {}
+    for f in spec.followup:
+        fu = _followup(table, f, masks, conv)
+        if fu is None:
+            notes.append(f"{f.id}: no patient in the population {f.population!r}; follow-up not estimated")
+        else:
+            followup[f.id] = fu
 
     if source is None:
         source = DataSource("analysis table supplied by the caller", table_fingerprint(table), None)
