@@ -536,3 +536,22 @@ def test_default_sas_profile_km_table_matches_r_log_log(name: str) -> None:
         close(
             [row["ci_high"] for row in rows], block["ci"]["log-log"]["upper"], KM_RTOL, f"{name} {level} high"
         )
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_text_format_runs_on_every_data_set(name: str) -> None:
+    r = ref(name)
+    block = cox_block(name, *cox_cases_for_text(name))
+    args = [*cox_args(name, block, "breslow"), "--group", r["group_var"], "--times", "30"]
+    result = CliRunner().invoke(app, ["survival", *args])
+    assert result.exit_code == 0, result.stderr
+    for header in ("Kaplan-Meier by", "Median follow-up", "Log-rank test:", "Cox model (breslow ties"):
+        assert header in result.stdout, (name, header)
+    assert "nan" not in result.stdout.lower()
+
+
+def cox_cases_for_text(name: str) -> tuple[str, str]:
+    cox = ref(name)["cox"]
+    if cox["multivariate"]:
+        return f"multivariate:{next(iter(cox['multivariate']))}", "breslow"
+    return f"univariate:{list(cox['univariate'])[-1]}", "breslow"
