@@ -206,24 +206,24 @@ def _dominance(
     return q_lt, q_le, p_gt, p_ge
 
 
+def _key_cumsum(a: IntArray, w: FloatArray, size: int) -> FloatArray:
+    """``c[k] = sum_j w_j [a_j < k]`` for ``k = 0..size`` (keys are small non-negative ints)."""
+    hist = np.bincount(a, weights=w, minlength=size)
+    return np.concatenate(([0.0], np.cumsum(hist)))
+
+
 def _within_stratum_suffix(a: IntArray, w: FloatArray, a_q: IntArray, stratum_end: IntArray) -> FloatArray:
     """``sum_j w_j [a_q <= a_j < stratum_end_q]`` (keys already offset by stratum)."""
-    o = np.argsort(a, kind="stable")
-    ks = a[o]
-    cw = np.concatenate(([0.0], np.cumsum(w[o])))
-    return np.asarray(
-        cw[np.searchsorted(ks, stratum_end, side="left")] - cw[np.searchsorted(ks, a_q, side="left")]
-    )
+    size = int(max(a.max(), stratum_end.max())) + 1
+    c = _key_cumsum(a, w, size)
+    return np.asarray(np.take(c, stratum_end) - np.take(c, a_q))
 
 
 def _within_stratum_prefix(a: IntArray, w: FloatArray, a_q: IntArray, stratum_start: IntArray) -> FloatArray:
     """``sum_j w_j [stratum_start_q <= a_j <= a_q]`` (keys already offset by stratum)."""
-    o = np.argsort(a, kind="stable")
-    ks = a[o]
-    cw = np.concatenate(([0.0], np.cumsum(w[o])))
-    return np.asarray(
-        cw[np.searchsorted(ks, a_q, side="right")] - cw[np.searchsorted(ks, stratum_start, side="left")]
-    )
+    size = int(max(a.max(), a_q.max())) + 2
+    c = _key_cumsum(a, w, size)
+    return np.asarray(np.take(c, a_q + 1) - np.take(c, stratum_start))
 
 
 def _counts(
