@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from postcart.registry import check_extract, format_issues, read_extract
+from postcart.registry import ExtractSchemaError, check_extract, format_issues, read_extract
 from postcart.registry.schema import TABLES
 from postcart.registry.validate import certainly_before, parse_dates
 
@@ -153,3 +153,21 @@ def test_issue_report_formats_for_tools() -> None:
             "message": "is not a valid date",
         }
     ]
+
+
+def test_a_table_given_twice_is_refused(sample: Path) -> None:
+    pd.read_csv(sample / "patients.csv", dtype=str).to_parquet(sample / "patients.parquet")
+    with pytest.raises(ExtractSchemaError) as exc:
+        check_extract(sample)
+    assert [i.text() for i in exc.value.issues] == [
+        "patients.parquet: gives table 'patients' a second time [rule: duplicate_table]"
+    ]
+
+
+def test_a_damaged_workbook_is_refused(tmp_path: Path) -> None:
+    book = tmp_path / "extract.xlsx"
+    book.write_bytes(b"this is not a zip file")
+    with pytest.raises(ExtractSchemaError) as exc:
+        check_extract(book)
+    assert [i.rule for i in exc.value.issues] == ["xlsx_format"]
+    assert exc.value.issues[0].text().startswith("extract.xlsx: cannot be read as an Excel workbook: ")
