@@ -330,7 +330,9 @@ def response_figure(
     height = 1.35 + 0.42 * k
     fig = _new_figure(7.6, height)
     bottom, top = 0.62 / height, 1 - 0.75 / height
-    ax1 = fig.add_axes((0.25, bottom, 0.36, top - bottom))
+    longest = max([len(f"{b.label} (n = {b.n})") for b in bars] + [10])
+    margin = max(0.2, (0.068 * longest + 0.3) / 7.6)  # room for the class labels (inches -> fraction)
+    ax1 = fig.add_axes((margin, bottom, 0.61 - margin, top - bottom))
     ax2 = fig.add_axes((0.66, bottom, 0.31, top - bottom), sharey=ax1)
     y = np.arange(k)
     left = np.zeros(k)
@@ -374,8 +376,12 @@ def response_figure(
         columnspacing=0.8,
         borderaxespad=0.0,
     )
-    his = [b.median_ci_high or b.median or 0.0 for b in bars]
-    xmax = max([*his, 1.0]) * 2.3
+    # end of each CI line: the upper limit, or 1.6 x the median when the limit is not reached (arrow)
+    ends = [
+        (b.median_ci_high if b.median_ci_high is not None else 1.6 * b.median) if b.median else 0.0
+        for b in bars
+    ]
+    xmax = max([*ends, 1.0]) * 2.4
     for i, b in enumerate(bars):
         if b.n_pfs2 == 0:
             ax2.text(
@@ -388,12 +394,11 @@ def response_figure(
         lo = b.median_ci_low if b.median_ci_low is not None else b.median
         hi = b.median_ci_high
         ax2.barh(i, b.median, color="#6B8EB8", height=0.62)
-        right = hi if hi is not None else xmax * 0.62
-        ax2.plot([lo, right], [i, i], color="black", lw=1.0)
+        right = hi if hi is not None else 1.6 * b.median
         if hi is None:
-            ax2.annotate(
-                "", xy=(xmax * 0.64, i), xytext=(right * 0.98, i), arrowprops={"arrowstyle": "->", "lw": 1.0}
-            )
+            ax2.annotate("", xy=(right, i), xytext=(lo, i), arrowprops={"arrowstyle": "->", "lw": 1.0})
+        else:
+            ax2.plot([lo, right], [i, i], color="black", lw=1.0)
         ax2.text(
             right + 0.03 * xmax,
             i,
