@@ -106,3 +106,16 @@ def test_export_without_a_registry_says_to_import_first(runner: CliRunner, tmp_p
     res = runner.invoke(app, ["export", "--out", str(tmp_path / "o"), "--db", str(tmp_path / "none.sqlite")])
     assert res.exit_code == 1
     assert "import an extract first" in res.stderr
+
+
+def test_registry_check_validates_without_a_database(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    bad = runner.invoke(app, ["registry", "check", str(BROKEN / "range")])
+    assert bad.exit_code == 1
+    assert "[rule: range]" in bad.stdout
+    good = runner.invoke(app, ["registry", "check", str(BROKEN / "after_cutoff")])
+    assert good.exit_code == 0
+    assert "0 error(s), 1 warning(s), 12 patient(s)" in good.stderr
+    assert not (tmp_path / ".postcart").exists()

@@ -15,6 +15,7 @@ import typer
 from postcart.errors import RegistryError
 from postcart.registry.dictionary import write_data_dictionary
 from postcart.registry.export import export_registry
+from postcart.registry.extract import check_extract
 from postcart.registry.issues import (
     ExtractSchemaError,
     ExtractValidationError,
@@ -45,7 +46,9 @@ DB_HELP = (
     "file path. Default: $POSTCART_DB, else .postcart/registry.sqlite in the current directory."
 )
 
-registry_app = typer.Typer(help="Registry utilities: data dictionary, import history.", no_args_is_help=True)
+registry_app = typer.Typer(
+    help="Registry utilities: check an extract, data dictionary, import history.", no_args_is_help=True
+)
 
 
 def _emit_report(issues: list[ValidationIssue], fmt: ReportFormat, out: Path | None) -> None:
@@ -117,6 +120,36 @@ def export_cmd(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"registry {resolve_db_url(db)} exported to {written}", err=True)
+
+
+@registry_app.command("check")
+def check_cmd(
+    path: Path = typer.Argument(..., help="Folder of <table>.csv files, or one .xlsx workbook."),
+    report_format: ReportFormat = typer.Option(
+        ReportFormat.text, "--report-format", help="Format of the list of problems: text, csv or json."
+    ),
+    report_out: Path | None = typer.Option(
+        None, "--report-out", help="Write the problem report to this file."
+    ),
+) -> None:
+    """Validate an extract without any database (exit 1 when it has errors)."""
+    if not path.exists():
+        typer.echo(f"error: {path}: no such file or folder", err=True)
+        raise typer.Exit(2)
+    try:
+        result = check_extract(path)
+    except ExtractSchemaError as exc:
+        _emit_report(exc.issues, report_format, report_out)
+        typer.echo(f"error: {exc.args[0].splitlines()[0]}", err=True)
+        raise typer.Exit(1) from None
+    _emit_report(list(result.issues), report_format, report_out)
+    typer.echo(
+        f"{path}: {len(result.errors)} error(s), {len(result.warnings)} warning(s), "
+        f"{len(result.tables.patients)} patient(s)",
+        err=True,
+    )
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 @registry_app.command("dictionary")
