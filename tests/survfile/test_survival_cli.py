@@ -555,3 +555,20 @@ def cox_cases_for_text(name: str) -> tuple[str, str]:
     if cox["multivariate"]:
         return f"multivariate:{next(iter(cox['multivariate']))}", "breslow"
     return f"univariate:{list(cox['univariate'])[-1]}", "breslow"
+
+
+def test_excel_csv_with_bom_and_crlf_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbftime,status\r\n1,1\r\n2,0\r\n3,1\r\n")
+    out = run(str(path), "--time", "time", "--event", "status")
+    close([row["survival"] for row in out["km"][0]["table"]], [2 / 3, 2 / 3, 0.0], 1e-15, "S by hand")
+
+
+def test_semicolon_separated_file_gets_a_hint(tmp_path: Path) -> None:
+    path = tmp_path / "semi.csv"
+    path.write_text("time;status\n1;1\n", encoding="utf-8")
+    code, err = invoke(str(path), "--time", "time", "--event", "status")
+    assert code == 1
+    assert err.endswith(
+        "  semi.csv: the header has one column with ';' in it: save the file comma-separated\n"
+    )

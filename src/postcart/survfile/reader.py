@@ -273,7 +273,9 @@ def read_survival_csv(
     try:
         # label columns are read as text, so a level is exactly what the file says ("01" stays "01")
         as_text = {c: str for c in (group, strata, *categorical, *reference) if c}
-        frame = pd.read_csv(p, float_precision="round_trip", skipinitialspace=True, dtype=as_text)
+        frame = pd.read_csv(
+            p, float_precision="round_trip", skipinitialspace=True, dtype=as_text, encoding="utf-8-sig"
+        )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, KeyError) as exc:
         raise SurvivalFileError(f"{source}: cannot be read as CSV ({exc})") from exc
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -291,6 +293,8 @@ def read_survival_csv(
         if col in seen and not {seen[col], opt} <= {"--group", "--covariates", "--strata"}:
             problems.append(f"{source}: column {col!r} is given both as {seen[col]} and {opt}")
         seen.setdefault(col, opt)
+    if problems and len(frame.columns) == 1 and ";" in frame.columns[0]:
+        problems.append(f"{source}: the header has one column with ';' in it: save the file comma-separated")
     for name in list(categorical) + list(reference):
         if name not in covariates:
             problems.append(f"{name!r} is declared categorical but is not in --covariates")
