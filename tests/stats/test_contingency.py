@@ -254,10 +254,10 @@ def test_results_have_frames_and_one_line_reprs() -> None:
 
 
 def test_too_large_r_by_c_table_raises_and_points_to_monte_carlo(monkeypatch: pytest.MonkeyPatch) -> None:
-    from postcart.stats import contingency
+    from postcart.stats import _fisher_network
 
-    monkeypatch.setattr(contingency, "_MAX_PATHS", 1000)
-    monkeypatch.setattr(contingency, "_ENUMERATE_LIMIT", 10)
+    monkeypatch.setattr(_fisher_network, "_MAX_PATHS", 1000)
+    monkeypatch.setattr(_fisher_network, "_ENUMERATE_LIMIT", 10)
     t = [[8, 2, 5, 3], [4, 9, 2, 6], [1, 3, 7, 4]]
     with pytest.raises(
         StatsError, match=r"3 x 4 table \(n=54\) needs more than 1000 partial tables; use .*simulate=True"

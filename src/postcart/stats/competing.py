@@ -29,6 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats as sps
 
 from postcart.errors import StatsError
+from postcart.stats._gray import gray_scores
 from postcart.stats.conventions import Conventions, resolve_conventions
 from postcart.stats.results import TestStatistic
 
@@ -418,24 +419,39 @@ def _aalen_johansen(
         c[:, None] * a_c[:, None] * b_c + a_e[:, None] * (d[:, None] * b_e + d_k * step[:, None]),
         0.0,
     )
-    sbb = np.where(
-        alive[:, None],
-        c[:, None] * b_c**2 + d[:, None] * b_e**2 + d_k * (2.0 * b_e * step[:, None] + step[:, None] ** 2),
-        0.0,
-    )
 
     def before(x: FloatArray) -> FloatArray:  # sum over i < j
         cs = np.cumsum(x, axis=0)
         return np.concatenate((np.zeros_like(cs[:1]), cs[:-1]), axis=0)
 
-    s_aa, s_ab, s_bb = before(saa), before(sab), before(sbb)
+    # sum_i w_i (b_ik + a_i p)^2 = S_aa (p - centre)^2 + R: the residual R is accumulated from
+    # non-negative increments (no cancellation when the variance is ~0, e.g. p_k = 1 at the end)
+    s_aa, s_ab = before(saa), before(sab)
+    s_run = s_aa.copy()
+    sab_run = s_ab.copy()
+    r_inc = np.zeros_like(pk)
+    k_causes = d_k.shape[1]
+    groups = [(np.where(alive, c, 0.0), a_c, b_c)]
+    for kk in range(k_causes):
+        b_kk = b_e.copy()
+        b_kk[:, kk] += step
+        groups.append((np.where(alive, d_k[:, kk], 0.0), a_e, b_kk))
+    for w, a_g, b_g in groups:
+        centre = np.where(s_run[:, None] > 0.0, -sab_run / np.where(s_run > 0.0, s_run, 1.0)[:, None], 0.0)
+        wa2 = w * a_g**2
+        denom = s_run + wa2
+        ratio = np.where(denom > 0.0, s_run / np.where(denom > 0.0, denom, 1.0), 1.0)
+        r_inc += (w * ratio)[:, None] * (b_g + a_g[:, None] * centre) ** 2
+        s_run = s_run + wa2
+        sab_run = sab_run + (w * a_g)[:, None] * b_g
+    r_past = before(r_inc)
+    centre_past = np.where(s_aa[:, None] > 0.0, -s_ab / np.where(s_aa > 0.0, s_aa, 1.0)[:, None], 0.0)
     var0 = (n - d) * a0**2 + d * (a0 - step) ** 2 + s_aa * p0**2
     vark = (
         (n[:, None] - d_k) * ak**2
         + d_k * (ak + step[:, None]) ** 2
-        + s_bb
-        + 2.0 * s_ab * pk
-        + s_aa[:, None] * pk**2
+        + s_aa[:, None] * (pk - centre_past) ** 2
+        + r_past
     )
     pstate = np.concatenate((p0[:, None], pk), axis=1)
     var = np.concatenate((var0[:, None], vark), axis=1)
@@ -542,76 +558,6 @@ class GrayTestResult:
         )
 
 
-def _gray_scores(
-    t: FloatArray, m: IntArray, gi: IntArray, ng: int, rho: float
-) -> tuple[FloatArray, FloatArray]:
-    """Gray's scores (first ng - 1 groups) and their covariance within one stratum.
-
-    ``m``: 0 censored, 1 the cause of interest, 2 another cause; ``gi``: group index 0..ng-1.
-    Vectorised over the distinct times: every recursion of ``crst`` is a cumulative sum or
-    product (group KM, group CIF, pooled estimate, the matrix ``c``).
-    """
-    utimes, inv = np.unique(t, return_inverse=True)
-    nt = utimes.size
-    dcount = np.zeros((nt, 3, ng))
-    np.add.at(dcount, (inv, m, gi), 1.0)
-    leave = dcount.sum(axis=1)
-    rs = np.bincount(gi, minlength=ng).astype(np.float64) - np.concatenate(
-        (np.zeros((1, ng)), np.cumsum(leave, axis=0)[:-1]), axis=0
-    )
-    d1 = dcount[:, 1, :]
-    d2 = dcount[:, 2, :]
-    ev = (d1.sum(axis=1) + d2.sum(axis=1)) > 0.0  # times with an event of any cause
-    rs, d1, d2 = rs[ev], d1[ev], d2[ev]
-    nd1 = d1.sum(axis=1)
-    ok = rs > 0.0
-    rs_safe = np.where(ok, rs, 1.0)
-    # group all-cause KM (right and left continuous) and group CIF of the cause (left)
-    skm = np.cumprod(np.where(ok, (rs - d1 - d2) / rs_safe, 1.0), axis=0)
-    skmm = np.concatenate((np.ones((1, ng)), skm[:-1]), axis=0)
-    f1 = np.cumsum(np.where(ok, skmm * d1 / rs_safe, 0.0), axis=0)
-    f1m = np.concatenate((np.zeros((1, ng)), f1[:-1]), axis=0)
-    t1 = np.where(ok, rs / np.where(ok, skmm, 1.0), 0.0)  # the group's subdistribution risk set
-    tr = t1.sum(axis=1)
-    tq = np.sum(t1 * (1.0 - f1m), axis=1)
-    f = np.cumsum(nd1 / tr)  # pooled CIF of the cause
-    fm = np.concatenate(([0.0], f[:-1]))
-    fb = (1.0 - fm) ** rho
-    a = fb[:, None, None] * (
-        t1[:, :, None] * np.eye(ng)[None, :, :] - t1[:, :, None] * t1[:, None, :] / tr[:, None, None]
-    )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cinc = np.where(nd1 > 0.0, nd1 / (tr * (1.0 - fm)), 0.0)
-    cmat = np.cumsum(a * cinc[:, None, None], axis=0)
-    ng1 = ng - 1
-    s_inc = np.where(
-        ok[:, :ng1],
-        fb[:, None] * (d1[:, :ng1] - nd1[:, None] * t1[:, :ng1] * (1.0 - f1m[:, :ng1]) / tq[:, None]),
-        0.0,
-    )
-    s = s_inc.sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # failures from the cause of interest
-        use1 = ok & (nd1[:, None] > 0.0)
-        t4 = np.where(skm > 0.0, 1.0 - (1.0 - f[:, None]) / np.where(skm > 0.0, skm, 1.0), 1.0)
-        t5 = np.where(nd1[:, None] > 1.0, 1.0 - (nd1[:, None] - 1.0) / (tr[:, None] * skmm - 1.0), 1.0)
-        t3 = np.where(use1, t5 * skmm * nd1[:, None] / (tr[:, None] * rs_safe), 0.0)
-        t4 = np.where(use1, t4, 0.0)
-        # failures from other causes
-        use2 = (skm > 0.0) & (d2 > 0.0)
-        u4 = np.where(use2, (1.0 - f[:, None]) / np.where(skm > 0.0, skm, 1.0), 0.0)
-        u5 = np.where(d2 > 1.0, 1.0 - (d2 - 1.0) / (rs - 1.0), 1.0)
-        u3 = np.where(use2, u5 * skmm**2 * d2 / rs_safe**2, 0.0)
-    v3 = np.sum(t4**2 * t3 + u4**2 * u3, axis=0)
-    col1 = a[:, :ng1, :] - t4[:, None, :] * cmat[:, :ng1, :]  # (time, i, k)
-    col2 = u4[:, None, :] * cmat[:, :ng1, :]
-    v2 = np.einsum("tik,tk->ik", col1, t4 * t3) - np.einsum("tik,tk->ik", col2, u4 * u3)
-    v = np.einsum("tik,tjk,tk->ij", col1, col1, t3) + np.einsum("tik,tjk,tk->ij", col2, col2, u3)
-    cc = cmat[-1, :ng1, :]
-    v = v + (cc * v3) @ cc.T + cc @ v2.T + v2 @ cc.T
-    return s, v
-
-
 def gray_test(
     time: ArrayLike,
     cause: ArrayLike,
@@ -666,14 +612,14 @@ def gray_test(
     ng = len(levels)
 
     if strata is None:
-        s, v = _gray_scores(t, m, gi, ng, rho)
+        s, v = gray_scores(t, m, gi, ng, rho)
     else:
         st_levels, si = _levels(strata, n)
         s = np.zeros(ng - 1)
         v = np.zeros((ng - 1, ng - 1))
         for k in range(len(st_levels)):
             sel = si == k
-            s_k, v_k = _gray_scores(t[sel], m[sel], gi[sel], ng, rho)
+            s_k, v_k = gray_scores(t[sel], m[sel], gi[sel], ng, rho)
             s += s_k
             v += v_k
     ng1 = ng - 1
