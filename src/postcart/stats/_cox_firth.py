@@ -37,15 +37,20 @@ class FirthEval:
     eta: FloatArray
 
 
-def firth_evaluate(s: CoxSetup, beta: FloatArray) -> FirthEval:
+def moment_columns(s: CoxSetup) -> FloatArray:
+    """``[x, x x', x x' x]`` per row (flattened); computed once per fit and passed around."""
+    X, p = s.X, s.p
+    X2 = (X[:, :, None] * X[:, None, :]).reshape(s.n, p * p)
+    X3 = (X2[:, :, None] * X[:, None, :]).reshape(s.n, p * p * p)
+    return np.asarray(np.hstack((X, X2, X3)), dtype=np.float64)
+
+
+def firth_evaluate(s: CoxSetup, beta: FloatArray, cols: FloatArray) -> FirthEval:
     """Penalized log-likelihood, modified score and information at ``beta``."""
     X = s.X
     p = s.p
     eta = X @ beta
     r = s.w * np.exp(eta)
-    X2 = (X[:, :, None] * X[:, None, :]).reshape(s.n, p * p)
-    X3 = (X2[:, :, None] * X[:, None, :]).reshape(s.n, p * p * p)
-    cols = np.hstack((X, X2, X3))
     S0, S, E0, E = risk_sums(s, r, cols)
     lk, lf, lw = s.lk, s.lf, s.lw
     m0 = S0[lk] - lf * E0[lk]
@@ -89,18 +94,19 @@ def firth_fit(s: CoxSetup, *, max_iter: int, tol: float) -> FirthResult:
     and the relative change of the penalized log-likelihood is below ``tol``.
     """
     beta = np.zeros(s.p)
-    ev0 = firth_evaluate(s, beta)
+    cols = moment_columns(s)
+    ev0 = firth_evaluate(s, beta, cols)
     cur = ev0
     it = 0
     for it in range(1, max_iter + 1):  # noqa: B007
         step = np.linalg.solve(cur.info, cur.score)
         new = beta + step
-        nev = firth_evaluate(s, new)
+        nev = firth_evaluate(s, new, cols)
         halvings = 0
         while (not np.isfinite(nev.penalized) or nev.penalized < cur.penalized - 1e-12) and halvings < 30:
             step = 0.5 * step
             new = beta + step
-            nev = firth_evaluate(s, new)
+            nev = firth_evaluate(s, new, cols)
             halvings += 1
         small_step = bool(np.all(np.abs(step) <= np.sqrt(tol) * (1.0 + np.abs(beta))))
         small_change = abs(1.0 - cur.penalized / nev.penalized) <= tol
@@ -110,24 +116,26 @@ def firth_fit(s: CoxSetup, *, max_iter: int, tol: float) -> FirthResult:
     return FirthResult(beta, cur, ev0, it, False)
 
 
-def firth_profile(s: CoxSetup, j: int, value: float, start: FloatArray, *, tol: float) -> float:
+def firth_profile(
+    s: CoxSetup, j: int, value: float, start: FloatArray, cols: FloatArray, *, tol: float
+) -> float:
     """Profile penalized log-likelihood: ``max l*(b)`` over the other coefficients with ``b_j = value``."""
     beta = np.array(start, dtype=np.float64)
     beta[j] = value
     free = np.array([k for k in range(s.p) if k != j], dtype=np.intp)
-    cur = firth_evaluate(s, beta)
+    cur = firth_evaluate(s, beta, cols)
     if free.size == 0:
         return cur.penalized
     for _ in range(200):
         step = np.zeros(s.p)
         step[free] = np.linalg.solve(cur.info[np.ix_(free, free)], cur.score[free])
         new = beta + step
-        nev = firth_evaluate(s, new)
+        nev = firth_evaluate(s, new, cols)
         halvings = 0
         while (not np.isfinite(nev.penalized) or nev.penalized < cur.penalized - 1e-12) and halvings < 30:
             step *= 0.5
             new = beta + step
-            nev = firth_evaluate(s, new)
+            nev = firth_evaluate(s, new, cols)
             halvings += 1
         done = bool(np.all(np.abs(step) <= np.sqrt(tol) * (1.0 + np.abs(beta)))) and (
             abs(1.0 - cur.penalized / nev.penalized) <= tol
@@ -150,24 +158,27 @@ def firth_profile_ci(
     from scipy.stats import chi2
 
     p = s.p
+    cols = moment_columns(s)
     low = np.full(p, np.nan)
     high = np.full(p, np.nan)
     pval = np.full(p, np.nan)
     for j in range(p):
 
         def h(c: float, j: int = j) -> float:
-            return 2.0 * (pl_hat - firth_profile(s, j, c, beta_hat, tol=tol)) - crit
+            return 2.0 * (pl_hat - firth_profile(s, j, c, beta_hat, cols, tol=tol)) - crit
 
-        step = float(se[j]) if np.isfinite(se[j]) and se[j] > 0 else 1.0
+        step = float(se[j]) * np.sqrt(crit) if np.isfinite(se[j]) and se[j] > 0 else 1.0
         for sign, out in ((-1.0, low), (1.0, high)):
             a = float(beta_hat[j])
-            b = a + sign * step
+            b = a + sign * step  # the Wald limit: usually close to the profile limit
+            hb = h(b)
             k = 0
-            while h(b) < 0 and k < 40:
-                a, b = b, b + sign * step * 2.0**k
+            while hb < 0 and k < 40:
+                a, b = b, b + sign * step * 2.0 ** (k - 1)
+                hb = h(b)
                 k += 1
-            if k < 40:
+            if hb >= 0:
                 out[j] = brentq(h, min(a, b), max(a, b), xtol=1e-10, rtol=1e-12)
-        lr0 = 2.0 * (pl_hat - firth_profile(s, j, 0.0, beta_hat, tol=tol))
+        lr0 = 2.0 * (pl_hat - firth_profile(s, j, 0.0, beta_hat, cols, tol=tol))
         pval[j] = float(chi2.sf(max(lr0, 0.0), 1))
     return low, high, pval
