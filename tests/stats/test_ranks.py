@@ -101,3 +101,17 @@ def test_rank_results_have_frames_and_one_line_reprs() -> None:
     k = kruskal_wallis([1.0, 2.0], [3.0, 4.0])
     assert w.to_frame().shape == (1, 7) and k.to_frame().shape == (1, 5)
     assert "\n" not in repr(w) + repr(k)
+
+
+@pytest.mark.reference("scipy.stats.mannwhitneyu (exact and asymptotic with continuity correction)")
+def test_wilcoxon_matches_scipy_on_random_samples() -> None:
+    rng = np.random.default_rng(8)
+    for _ in range(100):
+        x = rng.normal(size=int(rng.integers(1, 15)))
+        y = rng.normal(0.5, 1, size=int(rng.integers(1, 15)))
+        ref = sps.mannwhitneyu(x, y, method="exact").pvalue
+        assert wilcoxon_test(x, y).p == pytest.approx(ref, rel=1e-12)
+        xi = rng.integers(0, 8, size=int(rng.integers(2, 30))).astype(float)
+        yi = rng.integers(1, 9, size=int(rng.integers(2, 30))).astype(float)
+        ref = sps.mannwhitneyu(xi, yi, method="asymptotic", use_continuity=True).pvalue
+        assert wilcoxon_test(xi, yi, exact=False).p == pytest.approx(ref, rel=1e-10)
