@@ -15,13 +15,14 @@ estimated here (the numbers at risk are read from the KM table).
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import matplotlib
 
@@ -32,6 +33,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import FancyBboxPatch  # noqa: E402
 
 from postcart.reporting.format import EN, fmt_estimate_ci, fmt_hr, fmt_p, fmt_time  # noqa: E402
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 #: Okabe-Ito colour-blind-safe palette.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
@@ -57,10 +60,18 @@ class Curve:
     colour: str
 
 
+def _styled(fn: F) -> F:
+    """Run a figure builder under the house rc settings without changing matplotlib's globals."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with matplotlib.rc_context(cast(Any, BASE_RC)):
+            return fn(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
 def _new_figure(width: float, height: float) -> Figure:
-    rc: Any = matplotlib.rcParams
-    for key, value in BASE_RC.items():
-        rc[key] = value
     return Figure(figsize=(width, height), layout=None)
 
 
@@ -82,6 +93,7 @@ def at_risk(km: Any, ticks: Sequence[float]) -> list[int]:
     return out
 
 
+@_styled
 def km_figure(
     curves: Sequence[Curve],
     *,
@@ -226,6 +238,7 @@ class ForestRow:
     header: bool = False
 
 
+@_styled
 def forest_figure(rows: Sequence[ForestRow], *, title: str, note: str | None = None) -> Figure:
     """Hazard ratios (log axis) with text columns: variable, n, HR (95% CI), P."""
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
@@ -322,6 +335,7 @@ class ResponseBar:
     n_pfs2: int
 
 
+@_styled
 def response_figure(
     bars: Sequence[ResponseBar], categories: Sequence[tuple[str, str]], *, title: str
 ) -> Figure:
@@ -423,6 +437,7 @@ class FlowBox:
     exclusions: tuple[tuple[str, int], ...]
 
 
+@_styled
 def flow_figure(boxes: Sequence[FlowBox], *, title: str) -> Figure:
     """Vertical CONSORT-style flow: main boxes with arrows, exclusions to the right."""
     n = len(boxes)
@@ -474,6 +489,7 @@ def flow_figure(boxes: Sequence[FlowBox], *, title: str) -> Figure:
     return fig
 
 
+@_styled
 def save_figure(fig: Figure, directory: Path, name: str, *, dpi: int = 300) -> dict[str, Path]:
     """Write ``name.png`` (``dpi``, default 300) and ``name.svg``; one savefig per format."""
     paths = {"png": directory / f"{name}.png", "svg": directory / f"{name}.svg"}
@@ -488,6 +504,7 @@ def save_figure(fig: Figure, directory: Path, name: str, *, dpi: int = 300) -> d
     return paths
 
 
+@_styled
 def figure_png_bytes(fig: Figure, dpi: int = 110) -> bytes:
     """The figure as PNG bytes (for embedding in HTML)."""
     buf = io.BytesIO()
