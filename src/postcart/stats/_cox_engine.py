@@ -410,7 +410,8 @@ class NewtonResult:
 def newton_raphson(s: CoxSetup, *, max_iter: int, tol: float, ev0: CoxEval | None = None) -> NewtonResult:
     """Newton-Raphson from ``beta = 0`` with step halving, stopping rule of R's ``coxph``.
 
-    Stops when ``|1 - loglik_old / loglik_new| <= tol`` after a full (not halved) step.
+    Stops when ``|1 - loglik_old / loglik_new| <= tol`` after a full (not halved) step (tested as
+    ``|new - old| <= tol |new|``, which is the same rule and safe when ``new`` is 0).
     """
     p = s.p
     beta = np.zeros(p)
@@ -430,7 +431,9 @@ def newton_raphson(s: CoxSetup, *, max_iter: int, tol: float, ev0: CoxEval | Non
             halving = True
             newbeta = 0.5 * (newbeta + beta)
             continue
-        if abs(1.0 - cur.loglik / ev.loglik) <= tol and not halving:
+        # R's rule |1 - old/new| <= tol, written without the division: under complete
+        # separation the log-likelihood can underflow to exactly 0.
+        if abs(ev.loglik - cur.loglik) <= tol * abs(ev.loglik) and not halving:
             return NewtonResult(newbeta, ev, ev0, it, True)
         if it == max_iter:
             break
