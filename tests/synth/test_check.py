@@ -126,3 +126,10 @@ def test_check_runs_the_real_pipeline_and_every_target_is_computed() -> None:
     assert {r.id for r in result.rows} == set(load_paper_targets()) - set(NOT_CHECKED)
     assert [r.id for r in result.rows if r.simulated == "missing"] == []
     assert result.n_assessed == len(result.rows)
+
+
+def test_printed_ci_limits_stand_for_half_a_unit_of_their_precision() -> None:
+    paper = {"cox_uni_os2_ferritin": _pt("cox_uni_os2_ferritin", "hazard_ratio", 1.01, 1.01, 1.02)}
+    ok = evaluate_targets({"cox_uni_os2_ferritin": TargetValue(value=1.024)}, scale=1, paper=paper)
+    bad = evaluate_targets({"cox_uni_os2_ferritin": TargetValue(value=1.026)}, scale=1, paper=paper)
+    assert ok[0].passed is True and bad[0].passed is False
