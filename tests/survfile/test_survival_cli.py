@@ -572,3 +572,15 @@ def test_semicolon_separated_file_gets_a_hint(tmp_path: Path) -> None:
     assert err.endswith(
         "  semi.csv: the header has one column with ';' in it: save the file comma-separated\n"
     )
+
+
+def test_bad_values_in_numeric_columns_are_listed_by_line(tmp_path: Path) -> None:
+    path = tmp_path / "num.csv"
+    path.write_text("t,e,x\n1,1,0.5\n2,2,inf\n3,0,1\n", encoding="utf-8")
+    code, err = invoke(str(path), "--time", "t", "--event", "e", "--covariates", "x")
+    assert (code, err) == (
+        1,
+        "error: num.csv: 2 problems found\n"
+        "  num.csv line 3: column 'e' (event) value 2 is not 0/1 or true/false\n"
+        "  num.csv line 3: column 'x' (covariate) value inf is not finite\n",
+    )

@@ -27,6 +27,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -154,6 +155,11 @@ def natural_order(levels: Sequence[str]) -> tuple[str, ...]:
 
 
 def _labels(series: pd.Series) -> ObjectArray:
+    if pd.api.types.is_object_dtype(series) and series.map(type).isin([str, float]).all():
+        # fast path: text cells (and NaN for missing), as read with dtype=str
+        text = series.where(series.notna(), None)
+        out = np.array([None if v is None else v.strip() or None for v in text.tolist()], dtype=object)
+        return out
     out = np.empty(len(series), dtype=object)
     for i, v in enumerate(series.tolist()):
         out[i] = _label(v)
@@ -163,6 +169,10 @@ def _labels(series: pd.Series) -> ObjectArray:
 def _numeric(
     source: str, col: str, series: pd.Series, problems: list[str], *, what: str, allow_missing: bool
 ) -> FloatArray:
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        fast = series.to_numpy(dtype=float)  # exact: the file was parsed with round_trip
+        if not np.isinf(fast).any() and (allow_missing or not np.isnan(fast).any()):
+            return fast
     values = np.full(len(series), np.nan)
     for i, v in enumerate(series.tolist()):
         if v is None or (isinstance(v, float) and math.isnan(v)):
@@ -191,6 +201,13 @@ def _numeric(
 
 
 def _events(source: str, col: str, series: pd.Series, problems: list[str]) -> BoolArray:
+    if pd.api.types.is_bool_dtype(series):
+        return series.to_numpy(dtype=bool)
+    if pd.api.types.is_numeric_dtype(series):
+        fast = series.to_numpy(dtype=float)
+        if np.isin(fast, (0.0, 1.0)).all():
+            is_event: BoolArray = fast == 1.0
+            return is_event
     out = np.zeros(len(series), dtype=bool)
     for i, v in enumerate(series.tolist()):
         if v is None or (isinstance(v, float) and math.isnan(v)):
@@ -270,11 +287,19 @@ def read_survival_csv(
     source = p.name
     if not p.is_file():
         raise SurvivalFileError(f"{p}: file not found")
+    wanted = {c for c in (time, event, entry, group, strata, *covariates) if c}
+    options: dict[str, Any] = {"skipinitialspace": True, "encoding": "utf-8-sig"}
     try:
-        # label columns are read as text, so a level is exactly what the file says ("01" stays "01")
+        header = [str(c).strip() for c in pd.read_csv(p, nrows=0, **options).columns]
+        # only the columns used are parsed; label columns are read as text, so a level is
+        # exactly what the file says ("01" stays "01")
         as_text = {c: str for c in (group, strata, *categorical, *reference) if c}
         frame = pd.read_csv(
-            p, float_precision="round_trip", skipinitialspace=True, dtype=as_text, encoding="utf-8-sig"
+            p,
+            float_precision="round_trip",
+            usecols=lambda c: str(c).strip() in wanted,
+            dtype=as_text,
+            **options,
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, KeyError) as exc:
         raise SurvivalFileError(f"{source}: cannot be read as CSV ({exc})") from exc
@@ -286,14 +311,12 @@ def read_survival_csv(
     roles += [("--covariates", c) for c in covariates]
     seen: dict[str, str] = {}
     for opt, col in roles:
-        if col not in frame.columns:
-            problems.append(
-                f"{source}: column {col!r} ({opt}) not found; columns are: {', '.join(frame.columns)}"
-            )
+        if col not in header:
+            problems.append(f"{source}: column {col!r} ({opt}) not found; columns are: {', '.join(header)}")
         if col in seen and not {seen[col], opt} <= {"--group", "--covariates", "--strata"}:
             problems.append(f"{source}: column {col!r} is given both as {seen[col]} and {opt}")
         seen.setdefault(col, opt)
-    if problems and len(frame.columns) == 1 and ";" in frame.columns[0]:
+    if problems and len(header) == 1 and ";" in header[0]:
         problems.append(f"{source}: the header has one column with ';' in it: save the file comma-separated")
     for name in list(categorical) + list(reference):
         if name not in covariates:
