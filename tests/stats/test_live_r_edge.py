@@ -415,3 +415,18 @@ def test_cox_zph_matches_live_r_on_edge_case(
         assert list(zph.term) == arr(block["term"]), w
         close(zph.chisq, block["chisq"], COX_RTOL, f"{w} chisq")
         close(zph.p, block["p"], COX_RTOL, f"{w} p")
+
+
+@pytest.mark.parametrize("name", [n for n in CASES if "entry" not in make_cases()[n]])
+def test_reverse_km_followup_matches_live_r_on_edge_case(name: str, live: dict[str, Any]) -> None:
+    """Median follow-up: ``quantile(survfit(Surv(time, 1 - status) ~ 1, conf.type = .))``."""
+    frame, r = live[name]
+    for conf_type in ("log-log", "log", "plain"):
+        fu = stats.median_followup(
+            frame["time"].to_numpy(float), frame["status"].to_numpy(bool), profile="r", conf_type=conf_type
+        )
+        want = r["followup"][conf_type]
+        got = np.array(
+            [np.nan if v is None else v for v in (fu.median.estimate, fu.median.ci_low, fu.median.ci_high)]
+        )
+        close(got, [want["estimate"], want["lower"], want["upper"]], KM_RTOL, f"{name} {conf_type}")

@@ -7,6 +7,8 @@
 #       (log-log, log, plain, arcsin, logit): table {time, n_risk, n_event, n_censor, surv,
 #       std_err (Greenwood SE of S = surv * std.err), lower, upper} and the median
 #       {estimate, lower, upper} (quantile.survfit).
+#   followup.{conf.type}: reverse-KM median follow-up, quantile(survfit(Surv(time, 1 - status) ~ 1))
+#       {estimate, lower, upper} (no entry).
 #   logrank: survdiff(Surv(time, status) ~ group) {groups, observed, expected, chisq, df, p}
 #       (no entry, >= 2 groups); df = groups with variance > 0, minus 1 (0 and p = NA if none);
 #       rho1 = survdiff(rho = 1) {observed, expected, chisq} (Peto-Peto, weights S(t-)).
@@ -89,6 +91,14 @@ for (csv in list.files(dir, pattern = "\\.csv$", full.names = TRUE)) {
   d <- read.csv(csv, stringsAsFactors = FALSE)
   has_entry <- "entry" %in% names(d)
   out <- list(km = list(overall = km_block(d, has_entry)))
+  if (!has_entry) {
+    fu <- list()
+    for (ct in c("log-log", "log", "plain")) {
+      q <- quantile(survfit(Surv(time, 1 - status) ~ 1, data = d, conf.type = ct), probs = 0.5)
+      fu[[ct]] <- list(estimate = unname(q$quantile), lower = unname(q$lower), upper = unname(q$upper))
+    }
+    out$followup <- fu
+  }
   if ("group" %in% names(d)) {
     d$group <- as.character(d$group)
     by <- list()
