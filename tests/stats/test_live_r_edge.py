@@ -185,6 +185,12 @@ def check_km(frame: pd.DataFrame, block: dict[str, Any], where: str) -> None:
         close(km.std_err, r["std_err"], KM_RTOL, f"{w} std_err")
         close(km.ci_low, r["lower"], KM_RTOL, f"{w} ci_low")
         close(km.ci_high, r["upper"], KM_RTOL, f"{w} ci_high")
+        at = km.at(np.asarray(arr(r["at"]["time"]), dtype=float))
+        close(at.survival, r["at"]["surv"], KM_RTOL, f"{w} at survival")
+        close(at.std_err, r["at"]["std_err"], KM_RTOL, f"{w} at std_err")
+        close(at.n_risk, r["at"]["n_risk"], KM_RTOL, f"{w} at n_risk")
+        close(at.ci_low, r["at"]["lower"], KM_RTOL, f"{w} at ci_low")
+        close(at.ci_high, r["at"]["upper"], KM_RTOL, f"{w} at ci_high")
         med = r["median"]
         got = np.array(
             [np.nan if v is None else v for v in (km.median.estimate, km.median.ci_low, km.median.ci_high)]

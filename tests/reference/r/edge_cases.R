@@ -6,7 +6,8 @@
 #   km.overall / km.by_group.LEVEL: survfit(Surv([entry,] time, status) ~ 1) per conf.type
 #       (log-log, log, plain, arcsin, logit): table {time, n_risk, n_event, n_censor, surv,
 #       std_err (Greenwood SE of S = surv * std.err), lower, upper} and the median
-#       {estimate, lower, upper} (quantile.survfit).
+#       {estimate, lower, upper} (quantile.survfit); at = summary(fit, times = tt) at 0 and the
+#       quartiles of the observed times {time, surv, std_err, n_risk, lower, upper}.
 #   followup.{conf.type}: reverse-KM median follow-up, quantile(survfit(Surv(time, 1 - status) ~ 1))
 #       {estimate, lower, upper} (no entry).
 #   logrank: survdiff(Surv(time, status) ~ group) {groups, observed, expected, chisq, df, p}
@@ -52,7 +53,11 @@ km_block <- function(d, has_entry) {
     f <- if (has_entry) survfit(Surv(entry, time, status) ~ 1, data = d, conf.type = ct)
          else survfit(Surv(time, status) ~ 1, data = d, conf.type = ct)
     q <- quantile(f, probs = 0.5, conf.int = TRUE)
+    tt <- sort(unique(c(0, unname(quantile(d$time, c(0.25, 0.5, 0.75), type = 1)))))
+    sm <- summary(f, times = tt)
     out[[ct]] <- list(
+      at = list(time = tt, surv = sm$surv, std_err = sm$std.err, n_risk = sm$n.risk,
+                lower = sm$lower, upper = sm$upper),
       time = f$time, n_risk = f$n.risk, n_event = f$n.event, n_censor = f$n.censor,
       surv = f$surv, std_err = f$surv * f$std.err, lower = f$lower, upper = f$upper,
       median = list(estimate = unname(q$quantile), lower = unname(q$lower), upper = unname(q$upper))
