@@ -436,3 +436,14 @@ def test_reverse_km_followup_matches_live_r_on_edge_case(name: str, live: dict[s
             [np.nan if v is None else v for v in (fu.median.estimate, fu.median.ci_low, fu.median.ci_high)]
         )
         close(got, [want["estimate"], want["lower"], want["upper"]], KM_RTOL, f"{name} {conf_type}")
+
+
+@pytest.mark.parametrize("name", [n for n in CASES if "entry" not in make_cases()[n]])
+def test_rmst_matches_live_r_rmean_on_edge_case(name: str, live: dict[str, Any]) -> None:
+    """RMST up to the last time: ``summary(survfit(...), rmean = tau)$table``."""
+    frame, r = live[name]
+    want = r["rmst"]
+    km = stats.kaplan_meier(frame["time"].to_numpy(float), frame["status"].to_numpy(bool), profile="r")
+    res = km.rmst(float(want["tau"]))
+    close(res.estimate, want["estimate"], KM_RTOL, f"{name} rmst")
+    close(res.std_err, want["se"], KM_RTOL, f"{name} rmst se")

@@ -10,6 +10,7 @@
 #       quartiles of the observed times {time, surv, std_err, n_risk, lower, upper}.
 #   followup.{conf.type}: reverse-KM median follow-up, quantile(survfit(Surv(time, 1 - status) ~ 1))
 #       {estimate, lower, upper} (no entry).
+#   rmst: summary(survfit(...), rmean = tau)$table {tau = max time, estimate, se} (no entry).
 #   logrank: survdiff(Surv(time, status) ~ group) {groups, observed, expected, chisq, df, p}
 #       (no entry, >= 2 groups); df = groups with variance > 0, minus 1 (0 and p = NA if none);
 #       rho1 = survdiff(rho = 1) {observed, expected, chisq} (Peto-Peto, weights S(t-)).
@@ -103,6 +104,9 @@ for (csv in list.files(dir, pattern = "\\.csv$", full.names = TRUE)) {
       fu[[ct]] <- list(estimate = unname(q$quantile), lower = unname(q$lower), upper = unname(q$upper))
     }
     out$followup <- fu
+    tau <- max(d$time)
+    tb <- summary(survfit(Surv(time, status) ~ 1, data = d), rmean = tau)$table
+    out$rmst <- list(tau = tau, estimate = unname(tb["rmean"]), se = unname(tb["se(rmean)"]))
   }
   if ("group" %in% names(d)) {
     d$group <- as.character(d$group)
