@@ -584,3 +584,15 @@ def test_bad_values_in_numeric_columns_are_listed_by_line(tmp_path: Path) -> Non
         "  num.csv line 3: column 'e' (event) value 2 is not 0/1 or true/false\n"
         "  num.csv line 3: column 'x' (covariate) value inf is not finite\n",
     )
+
+
+def test_reference_levels_can_be_repeated_or_comma_separated() -> None:
+    data = str(REF / "data" / "veteran.csv")
+    base = (data, "--time", "time", "--event", "status", "--covariates", "trt,celltype")
+    repeated = run(*base, "--reference", "trt=test", "--reference", "celltype=large")
+    listed = run(*base, "--reference", "trt=test,celltype=large")
+    names = ["trt[standard]", "celltype[adeno]", "celltype[smallcell]", "celltype[squamous]"]
+    assert [t["term"] for t in repeated["cox"]["terms"]] == names
+    assert repeated["cox"] == listed["cox"]
+    code, err = invoke(*base, "--reference", "trt")
+    assert code == 2 and "'trt' is not VARIABLE=LEVEL" in err
