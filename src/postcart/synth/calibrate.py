@@ -120,7 +120,7 @@ CALIBRATION_MAP: tuple[CalibrationStep, ...] = (
     _c("b_d2_ecog", "cox_uni_os2_ecog_ge2", "log", +1, 0.8),
     _c("b_d2_ferritin", "cox_uni_os2_ferritin", "log", +1, 0.8),
     _c("b_d2_lenalidomide", "trt_os2_median_lenalidomide", "log", -1, 0.8),
-    _c("b_d2_targeted", "trt_os2_median_targeted", "log", -1, 0.8),
+    _c("b_d2_targeted", "cox_mv_os2_targeted", "log", +1, 0.6),
     _c("b_d2_bispecific", "trt_os2_median_bispecific", "log", -1, 0.5),
     _c("b_targeted_burden", "cox_uni_os2_targeted", "log", +1, 1.0),
     _c("b_p2_ldh", "cox_mv_pfs2_ldh_high", "log", +1, 0.8),
@@ -129,7 +129,7 @@ CALIBRATION_MAP: tuple[CalibrationStep, ...] = (
     _c("b_p2_crp", "cox_uni_pfs2_crp", "log", +1, 0.8),
     _c("b_p2_very_early", "tim_pfs2_median_very_early", "log", -1, 0.8),
     _c("b_p2_lenalidomide", "trt_pfs2_median_lenalidomide", "log", -1, 0.8),
-    _c("b_p2_targeted", "trt_pfs2_median_targeted", "log", -1, 0.8),
+    _c("b_p2_targeted", "cox_mv_pfs2_targeted", "log", +1, 0.6),
     _c("b_p2_bispecific", "trt_pfs2_median_bispecific", "log", -1, 0.5),
 )
 #: Largest move of one parameter in one iteration, on its own scale.
