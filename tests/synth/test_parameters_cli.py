@@ -87,3 +87,15 @@ def test_cli_generate_refuses_to_overwrite_a_folder_with_other_files(tmp_path: P
     assert result.exit_code == 1
     assert "notes.txt" in result.output
     assert (out / "notes.txt").read_text() == "keep me"
+
+
+def test_cli_calibrate_writes_a_parameter_file_headed_as_calibrated(tmp_path: Path) -> None:
+    out = tmp_path / "params.yaml"
+    result = CliRunner().invoke(
+        app, ["synth", "calibrate", "--scale", "1", "--iterations", "1", "--seed", "5", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert "PRODUCED BY CALIBRATION" in text and "seed 5" in text
+    params = load_parameters(out)
+    assert params.meta["seed"] == 5 and params.meta["iterations"] == 1

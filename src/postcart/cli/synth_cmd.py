@@ -77,8 +77,8 @@ def check_cmd(
 
 @synth_app.command("calibrate")
 def calibrate_cmd(
-    scale: int = typer.Option(20, "--scale", min=1, help="Simulated size per iteration (x 680 registered)."),
-    iterations: int = typer.Option(25, "--iterations", min=1, help="Maximum number of iterations."),
+    scale: int = typer.Option(100, "--scale", min=1, help="Simulated size per iteration (x 680 registered)."),
+    iterations: int = typer.Option(20, "--iterations", min=1, help="Maximum number of iterations."),
     seed: int = typer.Option(1, "--seed", help="Seed of the common random numbers."),
     from_start: bool = typer.Option(False, "--from-start", help="Start from the hand-set start values."),
     out: Path | None = typer.Option(None, "--out", help="Parameter file to write (default: the package's)."),

@@ -3,7 +3,7 @@
 Method: stochastic approximation with common random numbers (a damped fixed-point iteration
 of the method of simulated moments). Each iteration
 
-1. simulates a large registry (default 20x the paper's size) with the *same* seed, so the
+1. simulates a large registry (default 100x the paper's size) with the *same* seed, so the
    statistics are smooth functions of the parameters;
 2. runs the production pipeline on it (write extract -> strict import -> endpoints ->
    ``postcart.study.run_study``) and compares the computed targets with the paper
@@ -173,9 +173,9 @@ class CalibrationResult:
 def calibrate(
     *,
     start: SynthParameters | None = None,
-    scale: int = 20,
+    scale: int = 100,
     seed: int = 1,
-    iterations: int = 25,
+    iterations: int = 20,
     tolerance: float = 0.02,
     decay: float = 6.0,
     progress: Callable[[str], None] | None = None,
