@@ -163,3 +163,22 @@ def test_registry_starts_and_ends_within_the_window() -> None:
     reg = generate_registry(200, seed=2, cutoff=dt.date(2020, 1, 1))
     days = reg.cohort.reg_day
     assert days.max() <= (dt.date(2020, 1, 1) - dt.date(1970, 1, 1)).days
+
+
+def test_partial_responders_relapse_earlier_than_complete_responders() -> None:
+    # model structure: a D30 partial response that does not deepen is mostly lost by the D90
+    # evaluation; complete responders relapse later and over a wider range
+    c = generate_registry(20_000, seed=11).cohort
+    relapsed = c.fail_rel < 10**7
+    pr = c.fail_rel[relapsed & (c.resp_type == 2)]
+    cr = c.fail_rel[relapsed & (c.resp_type == 3)]
+    assert pr.size > 200 and cr.size > 200
+    assert np.median(pr) < np.median(cr)
+    assert np.percentile(cr, 95) - np.percentile(cr, 50) > np.percentile(pr, 95) - np.percentile(pr, 50)
+
+
+def test_patients_with_unrecorded_response_have_no_scheduled_assessment_rows() -> None:
+    reg = generate_registry(5_000, seed=12)
+    unrecorded = reg.cohort.response_unrecorded & reg.cohort.infused
+    assert unrecorded.sum() > 0
+    assert not reg.observed.visit_recorded[unrecorded].any()

@@ -15,15 +15,19 @@ The story, per registered patient (every constant is a parameter of ``parameters
    vein-to-vein delay and infusion 5 days later. Infusions after the cut-off are not seen.
 4. Product (axi-cel/tisa-cel, logistic in age); bridging (type), D0 characteristics.
 5. CAR-T: refractory (logistic in ``z``, product) with a log-normal progression time; else
-   SD or response (CR/PR), and for responders a relapse (logistic) at D30 + log-normal time.
-   A progression is documented on its day or at the next scheduled visit. Non-relapse deaths
-   (log-normal time), other-cause deaths and loss to follow-up (exponential) compete.
+   SD or response (CR/PR), and for responders a relapse (logistic) at D30 + log-normal time,
+   with its own (earlier, tighter) distribution for partial responders and a wide one for
+   complete responders. A progression is documented on its day or at the next scheduled visit
+   (a responder's relapse more often at a visit than a refractory progression). A share of
+   patients has no CAR-T response assessment in the registry. Non-relapse deaths (log-normal
+   time), other-cause deaths and loss to follow-up (exponential) compete.
 6. After failure: salvage (treated / none / unknown) with one exclusive class (weights, the
    targeted class more likely after high LDH or a very early failure), second progression
    (Weibull) and death = the earlier of a direct death (Weibull) and the second progression
-   plus a post-progression survival
-   (exponential); log-hazards linear in LDH > ULN, ECOG >= 2, CRP/10, ferritin/100, very
-   early / late failure and class; a salvage response evaluation after a gamma delay.
+   plus a post-progression survival (Weibull); shapes below 1 give the decreasing hazards and
+   long tails of the paper's curves; log-hazards linear in LDH > ULN, ECOG >= 2, CRP/10,
+   ferritin/100, very early / late failure and class; a salvage response evaluation after a
+   gamma delay.
 7. Observation: events after the last contact (cut-off minus a reporting lag, or loss to
    follow-up) are not seen; a death is seen when it precedes both.
 """
@@ -135,6 +139,7 @@ class SimulatedCohort:
     salvage_eval_rel: IntArray
     salvage_response: IntArray  # -1 no data, 0 cr, 1 pr, 2 sd, 3 pd, 4 ne
     second_line: BoolArray
+    response_unrecorded: BoolArray  # CAR-T response assessments absent from the registry
 
     def column_names(self) -> tuple[str, ...]:
         """Names of the per-patient arrays."""
@@ -288,7 +293,12 @@ def simulate_cohort(
         )
     )
     t_ref = np.exp(p["mu_refractory_days"] + p["sd_refractory_days"] * rng.standard_normal(n))
-    t_rel = 30.0 + np.exp(p["mu_relapse_days"] + p["sd_relapse_days"] * rng.standard_normal(n))
+    z_rel = rng.standard_normal(n)
+    t_rel = 30.0 + np.exp(p["mu_relapse_days"] + p["sd_relapse_days"] * z_rel)
+    # a partial response at D30 that does not deepen is usually lost by the D90 evaluation: the
+    # relapse of a partial responder has its own (earlier, tighter) time distribution
+    t_rel_pr = 30.0 + np.exp(p["mu_relapse_pr_days"] + p["sd_relapse_pr_days"] * z_rel)
+    t_rel = np.where(resp_type == 2, t_rel_pr, t_rel)
     t_true = np.where(refractory, t_ref, np.where(relapse, t_rel, np.inf))
     t_true = np.maximum(t_true, 5.0)
 
@@ -297,7 +307,9 @@ def simulate_cohort(
     visits = np.where(np.isin(visits, (30, 90)), visits + 1, visits)
     missed = rng.random((n, len(VISIT_NOMINAL))) < p["p_visit_missed"]
     visits = np.where(missed, NEVER, visits)
-    at_visit = rng.random(n) < p["p_detect_at_visit"]
+    # a refractory progression is often clinically apparent; a responder's relapse is mostly
+    # found at a scheduled evaluation (D90 PET, ...)
+    at_visit = rng.random(n) < np.where(refractory, p["p_detect_at_visit"], p["p_detect_relapse_at_visit"])
     t_true_i = np.where(np.isfinite(t_true), np.ceil(t_true), NEVER).astype(np.int64)
     next_visit = np.where(visits >= t_true_i[:, None], visits, NEVER).min(axis=1)
     fail_rel = np.where(at_visit & (next_visit < NEVER), next_visit, t_true_i)
@@ -356,7 +368,8 @@ def simulate_cohort(
     k_p, k_d = p["pfs2_shape"], p["os2_shape"]
     e_p = rng.weibull(k_p, n)
     e_d = rng.weibull(k_d, n)
-    e_pps = rng.exponential(1.0, n)
+    k_pps = p["pps_shape"]
+    e_pps = rng.weibull(k_pps, n)
     s_draw = np.maximum(1, np.round(rng.gamma(3.0, p["salvage_delay_days"] / 3.0, n))).astype(np.int64)
 
     def times(treated: BoolArray) -> tuple[IntArray, FloatArray, FloatArray]:
@@ -365,7 +378,7 @@ def simulate_cohort(
         cd = np.where(treated, class_effects("b_d2"), p["b_d2_untreated"])
         tp = np.exp(p["log_pfs2_scale_days"] - (lp_p + cp) / k_p) * e_p
         direct = np.minimum(np.exp(p["log_os2_scale_days"] - (lp_d + cd) / k_d) * e_d, 1e6)
-        pps = np.minimum(np.exp(p["log_pps_scale_days"] - (lp_d + cd)) * e_pps, 1e6)
+        pps = np.minimum(np.exp(p["log_pps_scale_days"] - (lp_d + cd) / k_pps) * e_pps, 1e6)
         return np.clip(np.ceil(tp), 1, 1e6).astype(np.int64), direct, pps
 
     def death_after(p2: IntArray, direct: FloatArray, pps: FloatArray) -> IntArray:
@@ -383,7 +396,9 @@ def simulate_cohort(
     rt_loc = rt_loc & treated
 
     # salvage response evaluation
-    eval_rel = s_rel + np.maximum(14, np.round(rng.gamma(4.0, p["eval_lag_days"] / 4.0, n))).astype(np.int64)
+    k_eval = p["eval_lag_shape"]
+    eval_lag = np.maximum(14, np.round(rng.gamma(k_eval, p["eval_lag_days"] / k_eval, n)))
+    eval_rel = s_rel + eval_lag.astype(np.int64)
     resp_missing = rng.random(n) < p["p_response_missing"]
     ur = rng.random(n)
     # progression found at the first evaluation: more likely with a higher progression hazard
@@ -407,6 +422,8 @@ def simulate_cohort(
     resp = np.where(treated & ~resp_missing, resp, -1).astype(np.int64)
     # death after second progression cannot precede it in the record: keep order p2 <= death
     second_line = treated & (rng.random(n) < 0.45)
+    # a share of centres report the failure but not the CAR-T response assessments before it
+    response_unrecorded = rng.random(n) < p["p_car_response_unrecorded"]
 
     # 7. death and observation --------------------------------------------------------------
     d0 = inf
@@ -488,4 +505,5 @@ def simulate_cohort(
         salvage_eval_rel=eval_rel,
         salvage_response=resp,
         second_line=second_line,
+        response_unrecorded=response_unrecorded,
     )

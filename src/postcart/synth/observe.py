@@ -65,6 +65,7 @@ def observe(c: SimulatedCohort) -> ObservedCohort:
     v = c.visit_days
     rec = (
         c.infused[:, None]
+        & ~c.response_unrecorded[:, None]
         & (v < NEVER)
         & (v <= rel_end[:, None])
         & (v < c.fail_rel[:, None])
