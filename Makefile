@@ -1,6 +1,6 @@
 # The two commands of the README:
 #   make report   set up, then build the study report on the built-in synthetic registry -> out/report/
-#   make test     set up (Python, R, PostgreSQL, Chromium), then run the whole test suite
+#   make test     set up (Python, R, PostgreSQL, Chromium), lint (ruff, mypy --strict), run every test
 .PHONY: report test lint bench setup
 
 setup:
@@ -11,6 +11,8 @@ report: setup
 
 test:
 	scripts/setup.sh --system
+	.venv/bin/ruff check src tests benchmarks
+	.venv/bin/mypy
 	scripts/with-postgres.sh .venv/bin/python -m pytest -q
 
 lint:
