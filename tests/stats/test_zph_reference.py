@@ -50,3 +50,21 @@ def test_cox_zph_matches_r(dataset: str, ties: str, transform: str, layout: str)
     assert list(res.df) == want["df"]
     assert_allclose(res.chisq, want["chisq"], rtol=RTOL)
     assert_allclose(res.p, want["p"], rtol=RTOL)
+
+
+def test_cox_zph_with_a_single_event_is_a_clear_error_like_r() -> None:
+    """R 4.2.2 / survival 3.5-3: ``cox.zph(coxph(Surv(t, e) ~ x))`` on t = 1:4, e = (0, 1, 0, 0),
+    x = (0.5, 0.6, 0.2, 0.8) (a finite fit) fails with "Lapack routine dgesv: system is exactly
+    singular"."""
+    import numpy as np
+
+    from postcart.errors import StatsError
+    from postcart.stats import cox_ph, cox_zph
+
+    X = np.array([[0.5], [0.6], [0.2], [0.8]])
+    t = np.array([1.0, 2, 3, 4])
+    e = np.array([0, 1, 0, 0])
+    fit = cox_ph(X, t, e, names=["x"])
+    assert fit.terms[0].estimable
+    with pytest.raises(StatsError, match=r"information matrix for 'x' is singular"):
+        cox_zph(fit, X, t, e)

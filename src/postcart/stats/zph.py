@@ -217,10 +217,10 @@ def cox_zph(
         jj = groups[term]
         kk = list(range(p)) + [p + j for j in jj]
         u = np.concatenate((np.zeros(p), u2[jj]))
-        chisq.append(float(u @ np.linalg.solve(imat[np.ix_(kk, kk)], u)))
+        chisq.append(_quadratic_form(u, imat[np.ix_(kk, kk)], term))
         dfs.append(len(jj))
     u = np.concatenate((np.zeros(p), u2))
-    chisq.append(float(u @ np.linalg.solve(imat, u)))
+    chisq.append(_quadratic_form(u, imat, "GLOBAL"))
     dfs.append(p)
     chi = np.array(chisq)
     df = np.array(dfs, dtype=np.int64)
@@ -232,3 +232,14 @@ def cox_zph(
         transform=transform,
         ties=fit.ties,
     )
+
+
+def _quadratic_form(u: FloatArray, imat: FloatArray, term: str) -> float:
+    """``u' I^-1 u``; a singular information (e.g. a single event) is a clear StatsError, as R fails."""
+    try:
+        return float(u @ np.linalg.solve(imat, u))
+    except np.linalg.LinAlgError:
+        raise StatsError(
+            f"cox.zph: the information matrix for {term!r} is singular (too few events for a test of "
+            "proportional hazards); R's cox.zph fails on these data too"
+        ) from None
