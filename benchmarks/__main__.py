@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import inspect
 import pkgutil
 import sys
 import time
@@ -19,25 +18,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-
-
-def _adapt(name: str, main: Callable[..., object]) -> Callable[[list[str]], int]:
-    """A ``main(argv)`` for the runner. A legacy ``main()`` without parameters reads
-    ``sys.argv`` itself: it runs with its own defaults (the shared options are not passed)."""
-    if inspect.signature(main).parameters:
-        return lambda argv: int(main(argv) or 0)
-
-    def run(argv: list[str]) -> int:
-        if argv:
-            print(f"({name}: main() takes no argv; running with its defaults, ignoring {argv})")
-        saved = sys.argv
-        sys.argv = [f"benchmarks/bench_{name}.py"]
-        try:
-            return int(main() or 0)
-        finally:
-            sys.argv = saved
-
-    return run
 
 
 def discover() -> dict[str, Callable[[list[str]], int]]:
@@ -50,7 +30,7 @@ def discover() -> dict[str, Callable[[list[str]], int]]:
         main = getattr(module, "main", None)
         if callable(main):
             name = info.name.removeprefix("bench_")
-            found[name] = _adapt(name, main)
+            found[name] = main
     return found
 
 

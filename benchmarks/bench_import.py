@@ -201,7 +201,7 @@ def _child(extract: Path, db: Path) -> None:
     print(f"rows inserted: {result.inserted}, warnings: {len(result.issues)}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -215,10 +215,10 @@ def main() -> None:
         help="synth: postcart.synth.generate_registry (DESCAR-T-like); quick: this file's own generator",
     )
     parser.add_argument("--child", nargs=2, metavar=("EXTRACT", "DB"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.child:
         _child(Path(args.child[0]), Path(args.child[1]))
-        return
+        return 0
     work = args.workdir or Path(tempfile.mkdtemp(prefix="postcart-bench-"))
     extract, db = work / "extract", work / "bench.sqlite"
     db.unlink(missing_ok=True)
@@ -240,7 +240,8 @@ def main() -> None:
     subprocess.run([sys.executable, __file__, "--child", str(extract), str(db)], check=True)
     print(f"total in child process (incl. interpreter start and imports): {time.perf_counter() - t0:.1f} s")
     print(f"database: {db} ({db.stat().st_size / 2**20:.0f} MiB)")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))
