@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         help="synth: postcart.synth.generate_registry (DESCAR-T-like); quick: this file's own generator",
     )
     parser.add_argument("--child", nargs=2, metavar=("EXTRACT", "DB"), help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    args, _ = parser.parse_known_args(argv)  # options meant for other benchmarks are ignored
     if args.child:
         _child(Path(args.child[0]), Path(args.child[1]))
         return 0
