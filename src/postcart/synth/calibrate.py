@@ -132,7 +132,7 @@ CALIBRATION_MAP: tuple[CalibrationStep, ...] = (
     _c("b_p2_ecog", "cox_uni_pfs2_ecog_ge2", "log", +1, 0.8),
     _c("b_p2_crp", "cox_uni_pfs2_crp", "log", +1, 0.8),
     _c("b_p2_very_early", "tim_pfs2_median_very_early", "log", -1, 0.8),
-    _c("b_p2_lenalidomide", "trt_pfs2_median_lenalidomide", "log", -1, 0.8),
+    _c("b_p2_lenalidomide", "cox_uni_pfs2_lenalidomide", "log", +1, 0.8),
     _c("b_p2_targeted", "cox_mv_pfs2_targeted", "log", +1, 0.6),
     _c("b_p2_bispecific", "trt_pfs2_median_bispecific", "log", -1, 0.5),
 )
