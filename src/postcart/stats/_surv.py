@@ -110,6 +110,41 @@ def check_entry(entry: ArrayLike | None, time: FloatArray) -> FloatArray | None:
     return arr
 
 
+def finite_vector(
+    name: str, v: ArrayLike, n: int | None = None, *, length_note: str | None = None
+) -> FloatArray:
+    """A 1-d float64 array of finite values (any sign: Cox times may be negative in (start, stop]
+    data). ``n`` is the expected length; ``length_note`` says where it comes from in the message
+    (default ``"time has n"``)."""
+    try:
+        a = np.asarray(v, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise StatsError(f"{name} must be numeric: {exc}") from None
+    if a.ndim != 1:
+        raise StatsError(f"{name} must be one-dimensional, but has shape {a.shape}")
+    if n is not None and a.size != n:
+        raise StatsError(f"{name} has {a.size} values but {length_note or f'time has {n}'}")
+    bad = np.flatnonzero(~np.isfinite(a))
+    if bad.size:
+        raise StatsError(f"{name} must be finite, but row {bad[0]} is {float(a[bad[0]])!r}")
+    return a
+
+
+def stratum_codes(name: str, v: ArrayLike | None, n: int) -> tuple[IntArray, int]:
+    """Integer codes 0..k-1 (sorted levels) of a strata or cluster variable, and k; all zero when
+    ``v`` is None. Missing labels are an error."""
+    if v is None:
+        return np.zeros(n, dtype=np.int64), 1
+    arr = np.asarray(v)
+    if arr.ndim != 1 or arr.size != n:
+        raise StatsError(f"{name} must be one-dimensional with {n} values, but has shape {arr.shape}")
+    codes, uniques = pd.factorize(arr, sort=True)
+    if np.any(codes < 0):
+        bad = int(np.flatnonzero(codes < 0)[0])
+        raise StatsError(f"{name} must not be missing, but row {bad} is missing")
+    return codes.astype(np.int64), len(uniques)
+
+
 def factorize(values: ArrayLike, n: int, name: str = "group") -> tuple[IntArray, tuple[str, ...]]:
     """Integer codes 0..k-1 and the level labels, in sorted order (R's factor levels).
 

@@ -39,6 +39,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from postcart.errors import StatsError
+from postcart.stats._surv import finite_vector, stratum_codes
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -397,52 +398,25 @@ def concordance_index(
         On unequal lengths, non-finite values, events not 0/1, non-positive weights or
         ``entry >= time``.
     """
-    t = _num("time", time)
+    t = finite_vector("time", time)
     n = t.size
-    ev = _num("event", event, n)
+    ev = finite_vector("event", event, n)
     if not np.all((ev == 0) | (ev == 1)):
         bad = int(np.flatnonzero((ev != 0) & (ev != 1))[0])
         raise StatsError(f"event must be 0/1 or boolean, but row {bad} is {float(ev[bad])!r}")
-    x = _num("score", score, n)
+    x = finite_vector("score", score, n)
     if not higher_is_riskier:
         x = -x
-    st = None if entry is None else _num("entry", entry, n)
+    st = None if entry is None else finite_vector("entry", entry, n)
     if st is not None and np.any(st >= t):
         bad = int(np.flatnonzero(st >= t)[0])
         raise StatsError(
             f"entry must be < time, but row {bad} has entry {float(st[bad])!r} >= time {float(t[bad])!r}"
         )
-    w = np.ones(n) if weights is None else _num("weights", weights, n)
+    w = np.ones(n) if weights is None else finite_vector("weights", weights, n)
     if np.any(w <= 0):
         bad = int(np.flatnonzero(w <= 0)[0])
         raise StatsError(f"weights must be > 0, but row {bad} is {float(w[bad])!r}")
-    s = _codes("strata", strata, n)
-    cl = None if cluster is None else _codes("cluster", cluster, n)
+    s = stratum_codes("strata", strata, n)[0]
+    cl = None if cluster is None else stratum_codes("cluster", cluster, n)[0]
     return concordance_from_arrays(t, ev.astype(bool), st, x, s, w, cl)
-
-
-def _num(name: str, v: ArrayLike, n: int | None = None) -> FloatArray:
-    try:
-        a = np.asarray(v, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise StatsError(f"{name} must be numeric: {exc}") from None
-    if a.ndim != 1:
-        raise StatsError(f"{name} must be one-dimensional, but has shape {a.shape}")
-    if n is not None and a.size != n:
-        raise StatsError(f"{name} has {a.size} values but time has {n}")
-    bad = np.flatnonzero(~np.isfinite(a))
-    if bad.size:
-        raise StatsError(f"{name} must be finite, but row {bad[0]} is {float(a[bad[0]])!r}")
-    return a
-
-
-def _codes(name: str, v: ArrayLike | None, n: int) -> IntArray:
-    if v is None:
-        return np.zeros(n, dtype=np.int64)
-    codes, _ = pd.factorize(np.asarray(v), sort=True)
-    if codes.size != n:
-        raise StatsError(f"{name} has {codes.size} values but time has {n}")
-    if np.any(codes < 0):
-        bad = int(np.flatnonzero(codes < 0)[0])
-        raise StatsError(f"{name} must not be missing, but row {bad} is missing")
-    return codes.astype(np.int64)

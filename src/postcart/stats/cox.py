@@ -52,6 +52,7 @@ from scipy import stats as sps
 from postcart.errors import MonotoneLikelihoodWarning, StatsError
 from postcart.stats import _cox_engine as engine
 from postcart.stats._cox_firth import firth_fit, firth_profile_ci
+from postcart.stats._surv import finite_vector, stratum_codes
 from postcart.stats.concordance import ConcordanceResult, concordance_from_arrays
 from postcart.stats.conventions import Conventions, resolve_conventions
 from postcart.stats.results import TestStatistic
@@ -209,31 +210,7 @@ class CoxResult:
 # input checks
 # ---------------------------------------------------------------------------------------------
 def _vector(name: str, v: ArrayLike, n: int) -> FloatArray:
-    try:
-        a = np.asarray(v, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise StatsError(f"{name} must be numeric: {exc}") from None
-    if a.ndim != 1:
-        raise StatsError(f"{name} must be one-dimensional, but has shape {a.shape}")
-    if a.size != n:
-        raise StatsError(f"{name} has {a.size} values but X has {n} rows")
-    bad = np.flatnonzero(~np.isfinite(a))
-    if bad.size:
-        raise StatsError(f"{name} must be finite, but row {bad[0]} is {float(a[bad[0]])!r}")
-    return a
-
-
-def _codes(name: str, v: ArrayLike | None, n: int) -> tuple[IntArray, int]:
-    if v is None:
-        return np.zeros(n, dtype=np.int64), 1
-    arr = np.asarray(v)
-    if arr.ndim != 1 or arr.size != n:
-        raise StatsError(f"{name} must be one-dimensional with {n} values, but has shape {arr.shape}")
-    codes, uniques = pd.factorize(arr, sort=True)
-    if np.any(codes < 0):
-        bad = int(np.flatnonzero(codes < 0)[0])
-        raise StatsError(f"{name} must not be missing, but row {bad} is missing")
-    return codes.astype(np.int64), len(uniques)
+    return finite_vector(name, v, n, length_note=f"X has {n} rows")
 
 
 def _design(X: ArrayLike, names: Sequence[str]) -> FloatArray:
@@ -395,8 +372,8 @@ def cox_ph(
     if np.any(w <= 0):
         bad = int(np.flatnonzero(w <= 0)[0])
         raise StatsError(f"weights must be > 0, but row {bad} is {float(w[bad])!r}")
-    s_codes, n_strata = _codes("strata", strata, n)
-    cl = None if cluster is None else _codes("cluster", cluster, n)[0]
+    s_codes, n_strata = stratum_codes("strata", strata, n)
+    cl = None if cluster is None else stratum_codes("cluster", cluster, n)[0]
     do_robust = robust or cl is not None
     if firth and do_robust:
         raise StatsError(

@@ -38,7 +38,8 @@ from scipy.stats import rankdata
 
 from postcart.errors import StatsError
 from postcart.stats import _cox_engine as engine
-from postcart.stats.cox import CoxResult, _codes, _design, _vector
+from postcart.stats._surv import stratum_codes
+from postcart.stats.cox import CoxResult, _design, _vector
 
 FloatArray = NDArray[np.float64]
 
@@ -152,7 +153,7 @@ def cox_zph(
     ev = _vector("event", event, n) == 1
     st = None if entry is None else _vector("entry", entry, n)
     w = np.ones(n) if weights is None else _vector("weights", weights, n)
-    s_codes, _ = _codes("strata", strata, n)
+    s_codes, _ = stratum_codes("strata", strata, n)
     if n != fit.n or int(ev.sum()) != fit.n_events:
         raise StatsError(
             f"the data ({n} rows, {int(ev.sum())} events) are not those of the fit "
