@@ -268,7 +268,7 @@ LDH = Covariate("ldh_high", "LDH > ULN (D0)", "d0_ldh_high", "binary")
 ECOG = Covariate("ecog_ge2", "ECOG PS >= 2 (D0)", "d0_ecog_ge2", "binary")
 VERY_EARLY = Covariate("very_early", "Very early failure (D0-D30)", "very_early", "binary")
 CRP = Covariate("crp", "CRP (per 10 mg/L)", "d0_crp_mg_l", "continuous", per=10.0)
-FERRITIN = Covariate("ferritin", "Ferritin (per 100 ug/L)", "d0_ferritin_ug_l", "continuous", per=100.0)
+FERRITIN = Covariate("ferritin", "Ferritin (per 100 µg/L)", "d0_ferritin_ug_l", "continuous", per=100.0)
 TREATMENT = Covariate(
     "treatment",
     "Salvage treatment",
