@@ -72,7 +72,8 @@ CALIBRATION_MAP: tuple[CalibrationStep, ...] = (
     _c("logit_relapse", "pop_failures_pct", "logit", +1),
     _c("logit_refractory", "pop_responders_all", "logit", -1, 0.8),
     _c("mu_refractory_days", "ft_very_early_pct", "logit", -1, 0.3),
-    _c("mu_relapse_days", "ft_late_pct", "logit", +1, 0.5),
+    _c("p_d90_eval_before", "ft_late_pct", "logit", -1, 1.0, "logit"),
+    _c("mu_relapse_days", "surv_dor_median", "log", +1, 0.5),
     _c("mu_relapse_pr_days", "ft_early_pct", "logit", -1, 0.3),
     _c("p_detect_relapse_at_visit", "ft_median_months", "log", +1, 1.0, "logit"),
     _c("p_car_response_unrecorded", "pop_nonprog_pr_pct", "logit", -1, 0.7, "logit"),
@@ -80,6 +81,7 @@ CALIBRATION_MAP: tuple[CalibrationStep, ...] = (
     _c("logit_cr", "pop_nonprog_cr_pct", "logit", +1),
     _c("p_sd", "pop_nonprog_sd_pct", "logit", +1, 0.1, "logit"),
     _c("logit_nrm", "surv_pfs_all_6m", "logit", -1, 0.8),
+    _c("mu_nrm_days", "surv_pfs_all_median", "log", +1, 0.5),
     _c("sd_relapse_days", "surv_dor_6m", "logit", +1, 0.5, "log"),
     _c("accrual_power", "fu_median_all", "log", -1, 2.0),
     # baseline characteristics of the failures

@@ -302,9 +302,13 @@ def simulate_cohort(
     t_true = np.where(refractory, t_ref, np.where(relapse, t_rel, np.inf))
     t_true = np.maximum(t_true, 5.0)
 
-    jitter = rng.normal(0.0, 1.0, (n, len(VISIT_NOMINAL))) * VISIT_JITTER_SD
-    visits = (VISIT_NOMINAL + np.round(jitter)).astype(np.int64)
-    visits = np.where(np.isin(visits, (30, 90)), visits + 1, visits)
+    jitter = np.round(rng.normal(0.0, 1.0, (n, len(VISIT_NOMINAL))) * VISIT_JITTER_SD)
+    # the D30 and D90 evaluations fall before or after the nominal day, never on it (b.15):
+    # 1 + |N(0, sd)| days away, before it with probability p_d30/d90_eval_before
+    for k, name in ((0, "p_d30_eval_before"), (1, "p_d90_eval_before")):
+        away = 1.0 + np.floor(np.abs(rng.standard_normal(n)) * VISIT_JITTER_SD[k])
+        jitter[:, k] = np.where(rng.random(n) < p[name], -away, away)
+    visits = (VISIT_NOMINAL + jitter).astype(np.int64)
     missed = rng.random((n, len(VISIT_NOMINAL))) < p["p_visit_missed"]
     visits = np.where(missed, NEVER, visits)
     # a refractory progression is often clinically apparent; a responder's relapse is mostly
