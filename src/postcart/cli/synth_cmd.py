@@ -56,9 +56,17 @@ def check_cmd(
         False, "--strict", help="Exit 1 unless the goal is met (>= 90% at paper size; all assessed at 100x)."
     ),
     csv: Path | None = typer.Option(None, "--csv", help="Also write the check table as CSV."),
+    self_check_pairs: int = typer.Option(
+        0,
+        "--self-check",
+        min=0,
+        help="Also check the model against this many pseudo-papers drawn from itself: the "
+        "paper-size pass rate of a correctly specified model (about 2 s per pair).",
+    ),
 ) -> None:
     """Analyse a simulated registry with the real pipeline and compare every target with the paper."""
     from postcart.synth.check import format_check, run_check
+    from postcart.synth.selfcheck import self_check
 
     try:
         result = run_check(
@@ -70,6 +78,11 @@ def check_cmd(
     typer.echo(format_check(result))
     if csv is not None:
         result.to_frame().to_csv(csv, index=False)
+    if self_check_pairs:
+        reference = self_check(
+            self_check_pairs, params=_params(params), progress=lambda s: typer.echo(s, err=True)
+        )
+        typer.echo(reference.summary())
     goal = 0.9 if n_scale < 100 else 1.0
     if strict and result.pass_rate < goal:
         raise typer.Exit(1)
