@@ -99,3 +99,31 @@ def test_cli_calibrate_writes_a_parameter_file_headed_as_calibrated(tmp_path: Pa
     assert "PRODUCED BY CALIBRATION" in text and "seed 5" in text
     params = load_parameters(out)
     assert params.meta["seed"] == 5 and params.meta["iterations"] == 1
+
+
+def test_docs_parameter_table_matches_the_committed_parameters() -> None:
+    import re
+    from pathlib import Path
+
+    from postcart.synth.calibrate import parameter_table
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "synth.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- BEGIN parameters -->\n(.*?)\n<!-- END parameters -->", doc, re.S)
+    assert block is not None, "docs/synth.md has no parameters block"
+    assert block.group(1) == parameter_table(), (
+        "docs/synth.md is stale: run `.venv/bin/python scripts/synth_docs.py --params-only`"
+    )
+
+
+def test_calibration_returns_the_best_point_evaluated_and_backtracks_from_it() -> None:
+    from postcart.synth.calibrate import calibrate
+
+    result = calibrate(scale=1, iterations=4, seed=5)
+    losses = [row["loss"] for row in result.trace]
+    assert len(losses) == result.iterations == 4
+    assert result.params.meta["best_mean_squared_gap"] == round(min(losses), 5)
+    # every proposal after a rejection starts from the best point: a rejected point never becomes
+    # the origin, so the best loss so far never increases and the returned values are the best's
+    best_index = losses.index(min(losses))
+    for name in ("logit_relapse", "mu_refractory_days"):
+        assert result.params[name] == result.trace[best_index][name]

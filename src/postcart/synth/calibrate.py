@@ -1,23 +1,30 @@
 """Calibration of the synthetic model to the paper by simulation (``postcart synth calibrate``).
 
-Method: stochastic approximation with common random numbers (a damped fixed-point iteration
-of the method of simulated moments). Each iteration
+Method: a damped fixed-point iteration of the method of simulated moments, with common random
+numbers and backtracking. Each iteration
 
 1. simulates a large registry (default 100x the paper's size) with the *same* seed, so the
-   statistics are smooth functions of the parameters;
+   statistics are deterministic, nearly smooth functions of the parameters;
 2. runs the production pipeline on it (write extract -> strict import -> endpoints ->
    ``postcart.study.run_study``) and compares the computed targets with the paper
-   (``postcart.synth.check.evaluate_targets``);
-3. moves each calibrated parameter along its own target (``CALIBRATION_MAP``):
-   ``theta <- theta + gain * sign * (g(paper) - g(simulated))`` where ``g`` is the logit for
+   (``postcart.synth.check.evaluate_targets``); the loss is the mean squared gap of the mapped
+   targets on their link scales;
+3. if the loss is the lowest so far, accepts the point and moves each calibrated parameter along
+   its own target (``CALIBRATION_MAP``):
+   ``theta <- theta + f * gain * sign * (g(paper) - g(simulated))`` where ``g`` is the logit for
    shares, the log for medians and hazard ratios; probabilities are moved on the logit scale
-   and positive durations on the log scale, then clipped to their bounds.
+   and positive durations on the log scale, then clipped to their bounds; otherwise it rejects
+   the point and retries the step from the best point with ``f`` halved. ``f`` grows back
+   (x1.5, at most 1) after an accepted step.
 
 The pairs are chosen so that each parameter has a first-order effect on its target (the
-"sign" is that effect's direction); the iteration stops after ``iterations`` steps or when
-every mapped target is within ``tolerance`` on its link scale. The paper's values are read
-from paper-targets.yaml only as the moments to fit; the output is the parameter file, whose
-header says it was produced by this calibration, when, with which seed and size.
+"sign" is that effect's direction). Coupled targets make the plain fixed-point iteration
+oscillate or drift (a parameter at its bound lets its target's gap grow while the others move);
+backtracking keeps the loss from ever increasing along the accepted path. The iteration stops
+after ``iterations`` simulations, when every mapped target is within ``tolerance`` on its link
+scale, or when ``f`` falls below 1/64. The paper's values are read from paper-targets.yaml only
+as the moments to fit; the output is the parameter file, whose header says it was produced by
+this calibration, when, with which seed and size.
 """
 
 from __future__ import annotations
@@ -183,10 +190,17 @@ def calibrate(
     seed: int = 1,
     iterations: int = 20,
     tolerance: float = 0.02,
-    decay: float = 6.0,
     progress: Callable[[str], None] | None = None,
 ) -> CalibrationResult:
     """Fit the mapped parameters by simulation (see the module docstring).
+
+    Each iteration simulates the registry at the proposed parameters (common random numbers:
+    the same seed every time, so the loss is a deterministic function of the parameters) and
+    computes the loss, the mean squared gap of the mapped targets on their link scales. A
+    proposal that lowers the loss is accepted and the next step is taken from it (the step
+    factor grows back towards 1); one that does not is rejected, and the step from the best
+    point so far is retried at half the size (backtracking). So the returned point is the best
+    one evaluated and the loss never increases along the accepted path.
 
     Parameters
     ----------
@@ -197,28 +211,27 @@ def calibrate(
     seed
         Seed of the common random numbers.
     iterations
-        Maximum number of iterations.
+        Maximum number of simulations (accepted and rejected).
     tolerance
         Stop when every mapped target is this close on its link scale.
-    decay
-        Step sizes shrink as ``gain / (1 + (iteration - 1) / decay)`` (Robbins-Monro), which
-        damps the oscillations caused by coupled targets.
     """
     say = progress or (lambda _s: None)
     t0 = time.perf_counter()
     params = load_parameters(fill_missing=True) if start is None else start
     paper = load_paper_targets()
     history: list[float] = []
-    checks: tuple[TargetCheck, ...] = ()
     done_iterations = 0
-    best: tuple[float, SynthParameters, tuple[TargetCheck, ...]] | None = None
+    best: tuple[float, SynthParameters, tuple[TargetCheck, ...], list[tuple[CalibrationStep, float]]] | None
+    best = None
+    best_worst = math.inf
+    factor = 1.0
     trace: list[dict[str, float]] = []
     for it in range(1, iterations + 1):
         reg = simulate(DEFAULT_N * scale, rng=np.random.default_rng(seed), params=params, seed=seed)
         _endpoints, study, _ = analyse_registry(reg)
         checks = evaluate_targets(study.targets, scale=scale, goals="large", paper=paper)
         by_id = {c.id: c for c in checks}
-        changes: dict[str, float] = {}
+        steps: list[tuple[CalibrationStep, float]] = []
         worst = 0.0
         worst_id = ""
         squares: list[float] = []
@@ -235,34 +248,44 @@ def calibrate(
                 squares.append(gap * gap)
             if abs(gap) > worst:
                 worst, worst_id = abs(gap), step.target
-            spec = SPECS_BY_NAME[step.param]
-            current = changes.get(step.param, params[step.param])
-            rate = step.gain / (1.0 + (it - 1) / decay)
-            changes[step.param] = _move(current, rate * step.sign * gap, step.scale, spec.lower, spec.upper)
+            steps.append((step, step.gain * step.sign * gap))
         history.append(worst)
         loss = float(np.mean(squares)) if squares else 0.0
-        trace.append({"iteration": it, "loss": loss, **{k: params[k] for k in changes}})
-        if best is None or loss < best[0]:
-            best = (loss, params, checks)
+        trace.append({"iteration": it, "loss": loss, **{s.param: params[s.param] for s, _d in steps}})
+        accepted = best is None or loss < best[0]
+        if accepted:
+            if best is not None:
+                factor = min(1.0, factor * 1.5)
+            best = (loss, params, checks, steps)
+            best_worst = worst
+        else:
+            factor *= 0.5
         passed = sum(c.passed is True for c in checks)
         assessed = sum(c.passed is not None for c in checks)
         say(
-            f"iteration {it}/{iterations}: mean squared gap {loss:.4f}, largest {worst:.3f} ({worst_id}); "
+            f"iteration {it}/{iterations}: mean squared gap {loss:.4f} "
+            f"({'accepted' if accepted else 'rejected, step halved'}), largest {worst:.3f} ({worst_id}); "
             f"{passed}/{assessed} targets within the 100x goals; {time.perf_counter() - t0:.0f} s"
         )
         done_iterations = it
-        if worst <= tolerance:
+        if best_worst <= tolerance or factor < 1.0 / 64:
             break
-        params = params.replace(**changes)
-    if best is not None:
-        _loss, params, checks = best
+        assert best is not None
+        changes: dict[str, float] = {}
+        for step, delta in best[3]:
+            spec = SPECS_BY_NAME[step.param]
+            current = changes.get(step.param, best[1][step.param])
+            changes[step.param] = _move(current, factor * delta, step.scale, spec.lower, spec.upper)
+        params = best[1].replace(**changes)
+    assert best is not None
+    loss, params, checks, _steps = best
     meta = {
         "produced_by": "postcart synth calibrate (postcart.synth.calibrate.calibrate)",
         "calibrated_utc": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "seed": seed,
         "registered_per_iteration": DEFAULT_N * scale,
         "iterations": done_iterations,
-        "best_mean_squared_gap": round(best[0], 5) if best is not None else None,
+        "best_mean_squared_gap": round(loss, 5),
     }
     params = SynthParameters(values=dict(params.values), meta=meta)
     return CalibrationResult(
@@ -285,7 +308,8 @@ def write_calibrated(result: CalibrationResult, path: Path = PARAMETERS_FILE) ->
     header = (
         "Parameters of the synthetic DESCAR-T-like registry (postcart.synth).\n"
         "PRODUCED BY CALIBRATION: `postcart synth calibrate` fitted the parameters marked\n"
-        "'calibrated_to' by simulation (stochastic approximation with common random numbers on\n"
+        "'calibrated_to' by simulation (damped fixed-point iteration with backtracking, common\n"
+        "random numbers on "
         f"{DEFAULT_N * result.scale} simulated registered patients per iteration, seed {result.seed},\n"
         f"{result.iterations} iterations, on {result.params.meta.get('calibrated_utc')}), comparing the\n"
         "production pipeline's statistics with paper-targets.yaml. The other parameters are\n"
@@ -293,3 +317,20 @@ def write_calibrated(result: CalibrationResult, path: Path = PARAMETERS_FILE) ->
     )
     dump_parameters(result.params, path, header=header, targets_used=used)
     return path
+
+
+def parameter_table(params: SynthParameters | None = None) -> str:
+    """Markdown table of every parameter: value, meaning and the target it is fitted to.
+
+    This is the "Every parameter" table of docs/synth.md (``scripts/synth_docs.py`` writes it;
+    a test keeps the two in step).
+    """
+    params = load_parameters() if params is None else params
+    fitted: dict[str, list[str]] = {}
+    for step in CALIBRATION_MAP:
+        fitted.setdefault(step.param, []).append(step.target)
+    lines = ["| parameter | value | meaning | fitted to |", "|---|---|---|---|"]
+    for name, spec in SPECS_BY_NAME.items():
+        target = ", ".join(f"`{t}`" for t in fitted.get(name, [])) or "hand-set"
+        lines.append(f"| `{name}` | {params[name]:.4g} | {spec.description} | {target} |")
+    return "\n".join(lines)
