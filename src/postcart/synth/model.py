@@ -380,7 +380,7 @@ def simulate_cohort(
         """Second progression (days), direct death (days), post-progression survival (days)."""
         cp = np.where(treated, class_effects("b_p2"), p["b_p2_untreated"])
         cd = np.where(treated, class_effects("b_d2"), p["b_d2_untreated"])
-        tp = np.exp(p["log_pfs2_scale_days"] - (lp_p + cp) / k_p) * e_p
+        tp = p["p2_delay_days"] + np.exp(p["log_pfs2_scale_days"] - (lp_p + cp) / k_p) * e_p
         direct = np.minimum(np.exp(p["log_os2_scale_days"] - (lp_d + cd) / k_d) * e_d, 1e6)
         pps = np.minimum(np.exp(p["log_pps_scale_days"] - (lp_d + cd) / k_pps) * e_pps, 1e6)
         return np.clip(np.ceil(tp), 1, 1e6).astype(np.int64), direct, pps

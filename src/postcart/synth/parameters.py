@@ -221,6 +221,13 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     ),
     _p("pfs2_shape", 1.0, "Weibull shape of the time to second progression", 0.2, 5.0),
     _p("log_pfs2_scale_days", 4.6, "log Weibull scale (days) of the time to second progression"),
+    _p(
+        "p2_delay_days",
+        0.0,
+        "days after failure before a second progression can be documented (location of its Weibull)",
+        0.0,
+        120.0,
+    ),
     _p("os2_shape", 1.0, "Weibull shape of the time to death after failure", 0.2, 5.0),
     _p(
         "log_os2_scale_days",
