@@ -27,10 +27,10 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "synth.md"
 
 def replace_block(text: str, name: str, body: str) -> str:
     """Replace the text between the ``name`` markers (which must exist)."""
-    pattern = re.compile(rf"(<!-- BEGIN {re.escape(name)} -->\n).*?(\n<!-- END {re.escape(name)} -->)", re.S)
+    pattern = re.compile(rf"(<!-- BEGIN {re.escape(name)} -->\n).*?(<!-- END {re.escape(name)} -->)", re.S)
     if not pattern.search(text):
         raise SystemExit(f"{DOC}: no <!-- BEGIN {name} --> ... <!-- END {name} --> block")
-    return pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
+    return pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
 
 
 def main(argv: list[str]) -> int:
@@ -39,7 +39,8 @@ def main(argv: list[str]) -> int:
     text = DOC.read_text(encoding="utf-8")
     text = replace_block(text, "parameters", parameter_table())
     if "--params-only" not in argv:
-        from postcart.synth.check import DEFAULT_SEED, format_check, run_check
+        from postcart.synth.check import format_check, run_check
+        from postcart.synth.generate import DEFAULT_SEED
         from postcart.synth.selfcheck import self_check
 
         for scale, name in ((1, "check-1x"), (100, "check-100x")):
