@@ -115,15 +115,54 @@ def test_docs_parameter_table_matches_the_committed_parameters() -> None:
     )
 
 
-def test_calibration_returns_the_best_point_evaluated_and_backtracks_from_it() -> None:
-    from postcart.synth.calibrate import calibrate
+def _toy_evaluator(theta_star: float, k: float):  # type: ignore[no-untyped-def]
+    """A stand-in for the pipeline: the infused share answers logit_dropout k times too steeply."""
+    import math
 
-    result = calibrate(scale=1, iterations=4, seed=5)
-    losses = [row["loss"] for row in result.trace]
-    assert len(losses) == result.iterations == 4
-    assert result.params.meta["best_mean_squared_gap"] == round(min(losses), 5)
-    # every proposal after a rejection starts from the best point: a rejected point never becomes
-    # the origin, so the best loss so far never increases and the returned values are the best's
-    best_index = losses.index(min(losses))
-    for name in ("logit_relapse", "mu_refractory_days"):
-        assert result.params[name] == result.trace[best_index][name]
+    from postcart.synth.check import TargetCheck
+
+    paper = 80.9
+    lp = math.log(paper / (100 - paper))
+
+    def evaluate(params):  # type: ignore[no-untyped-def]
+        x = lp - k * (params["logit_dropout"] - theta_star)
+        sim = 100 / (1 + math.exp(-x))
+        return (TargetCheck("pop_infused", "count", "", "", "", "", None, paper, sim),)
+
+    return evaluate
+
+
+def test_calibration_backtracks_from_the_best_point_and_clips_before_halving() -> None:
+    from postcart.synth.calibrate import calibrate
+    from postcart.synth.parameters import load_parameters
+
+    start = load_parameters()
+    theta_star = start["logit_dropout"] - 0.12  # the start is 0.12 too high
+    result = calibrate(start=start, iterations=6, evaluate=_toy_evaluator(theta_star, k=3.0))
+    moves = [row["logit_dropout"] - start["logit_dropout"] for row in result.trace]
+    accepted = [bool(row["accepted"]) for row in result.trace]
+    # step 1: gap 3 * 0.12 = 0.36, clipped to the largest move 0.3 -> error -0.18, worse: rejected
+    assert moves[1] == pytest.approx(-0.3) and accepted[1] is False
+    # step 2: the clipped step halved, from the start again (not -0.18: clip first, then halve)
+    assert moves[2] == pytest.approx(-0.15) and accepted[2] is True
+    # step 3: from the new best (error -0.03): +0.09 scaled by the factor 0.75 -> error +0.0375
+    assert moves[3] == pytest.approx(-0.15 + 0.75 * 0.09) and accepted[3] is False
+    # step 4: retried from the best point at half that factor
+    assert moves[4] == pytest.approx(-0.15 + 0.375 * 0.09)
+    best = min(range(len(moves)), key=lambda i: result.trace[i]["loss"])
+    assert result.params["logit_dropout"] == pytest.approx(start["logit_dropout"] + moves[best])
+    assert result.accepted_steps == sum(accepted[1:])
+    assert result.params.meta["best_mean_squared_gap"] == round(min(r["loss"] for r in result.trace), 5)
+
+
+def test_calibration_counts_a_target_it_cannot_estimate_as_a_large_gap() -> None:
+    from postcart.synth.calibrate import CALIBRATION_MAP, MISSING_PENALTY, _gaps
+    from postcart.synth.check import TargetCheck
+
+    present = (TargetCheck("pop_infused", "count", "", "", "", "", None, 80.9, 80.9),)
+    missing = (TargetCheck("pop_infused", "count", "", "", "", "", None, 80.9, None),)
+    # every other mapped target is absent in both; pop_infused fits exactly (gap 0) or is lost
+    loss_present, loss_missing = _gaps(present)[0], _gaps(missing)[0]
+    assert loss_missing - loss_present == pytest.approx(MISSING_PENALTY / len(CALIBRATION_MAP))
+    assert [step.param for step, _ in _gaps(present)[3]] == ["logit_dropout"]
+    assert _gaps(missing)[3] == []  # no move on a target the simulation could not estimate
