@@ -182,3 +182,33 @@ def test_patients_with_unrecorded_response_have_no_scheduled_assessment_rows() -
     unrecorded = reg.cohort.response_unrecorded & reg.cohort.infused
     assert unrecorded.sum() > 0
     assert not reg.observed.visit_recorded[unrecorded].any()
+
+
+def test_d30_and_d90_evaluations_fall_before_the_nominal_day_with_the_set_probability() -> None:
+    from postcart.synth.parameters import load_parameters
+
+    params = load_parameters().replace(p_d30_eval_before=0.2, p_d90_eval_before=0.7, p_visit_missed=0.0)
+    c = generate_registry(20_000, seed=13, params=params).cohort
+    d30, d90 = c.visit_days[:, 0], c.visit_days[:, 1]
+    assert not np.isin(d30, 30).any() and not np.isin(d90, 90).any()
+    # binomial SE at n = 20,000 is 0.003: 0.02 is more than six SEs
+    assert abs(np.mean(d30 < 30) - 0.2) < 0.02
+    assert abs(np.mean(d90 < 90) - 0.7) < 0.02
+    assert d30.min() >= 30 - 1 - 4 * 3 and d30.max() <= 30 + 1 + 4 * 3  # 1 + |N(0, 3)| days away
+
+
+def test_no_second_progression_within_the_delay_after_failure() -> None:
+    from postcart.synth.model import NEVER
+    from postcart.synth.parameters import load_parameters
+
+    params = load_parameters().replace(p2_delay_days=21.0)
+    c = generate_registry(20_000, seed=14, params=params).cohort
+    failed = c.fail_rel < NEVER
+    at_eval = c.p2_rel == c.salvage_eval_rel
+    assert failed.sum() > 5_000 and (failed & at_eval).sum() > 500
+    # the latent second progression starts at the delay; one found at the salvage's first
+    # evaluation is documented then, at least 1 + 14 days after the failure
+    assert c.p2_rel[failed & ~at_eval].min() >= 21
+    assert c.p2_rel[failed & at_eval].min() >= 15
+    with_delay_0 = generate_registry(20_000, seed=14, params=params.replace(p2_delay_days=0.0)).cohort
+    assert with_delay_0.p2_rel[with_delay_0.fail_rel < NEVER].min() < 21

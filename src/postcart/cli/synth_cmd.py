@@ -61,7 +61,8 @@ def check_cmd(
         "--self-check",
         min=0,
         help="Also check the model against this many pseudo-papers drawn from itself: the "
-        "paper-size pass rate of a correctly specified model (about 2 s per pair).",
+        "paper-size pass rate of a correctly specified, uncalibrated model (always at the paper's "
+        "size, on its own seeds; about 2 s per pair).",
     ),
 ) -> None:
     """Analyse a simulated registry with the real pipeline and compare every target with the paper."""
