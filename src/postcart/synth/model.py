@@ -18,12 +18,15 @@ The story, per registered patient (every constant is a parameter of ``parameters
    SD or response (CR/PR), and for responders a relapse (logistic) at D30 + log-normal time,
    with its own (earlier, tighter) distribution for partial responders and a wide one for
    complete responders. A progression is documented on its day or at the next scheduled visit
-   (a responder's relapse more often at a visit than a refractory progression). A share of
+   (a responder's relapse more often at a visit than a refractory progression); the D30 and D90
+   evaluations fall before or after the nominal day (never on it), before it with a set
+   probability, which decides the timing group of the failures found there. A share of
    patients has no CAR-T response assessment in the registry. Non-relapse deaths (log-normal
    time), other-cause deaths and loss to follow-up (exponential) compete.
 6. After failure: salvage (treated / none / unknown) with one exclusive class (weights, the
    targeted class more likely after high LDH or a very early failure), second progression
-   (Weibull) and death = the earlier of a direct death (Weibull) and the second progression
+   (Weibull, shifted by ``p2_delay_days``) and death = the earlier of a direct death (Weibull)
+   and the second progression
    plus a post-progression survival (Weibull); shapes below 1 give the decreasing hazards and
    long tails of the paper's curves; log-hazards linear in LDH > ULN, ECOG >= 2, CRP/10,
    ferritin/100, very early / late failure and class; a salvage response evaluation after a

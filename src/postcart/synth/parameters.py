@@ -224,7 +224,7 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     _p(
         "p2_delay_days",
         0.0,
-        "days after failure before a second progression can be documented (location of its Weibull)",
+        "days after failure at which the latent time to second progression starts (Weibull location)",
         0.0,
         120.0,
     ),
