@@ -20,8 +20,8 @@ paper's own sampling uncertainty:
 * ``median`` without CI: +/- 15 %; ``range`` (min/max of time to failure): +/- 0.3 months
   for the minimum, +/- 30 % for the maximum;
 * ``hr``: inside the printed CI (widened by half a unit of the printed precision,
-  ``PRINTED_HR`` = 0.005; medians' CIs likewise by ``PRINTED_MONTHS`` = 0.05, at both
-  scales); ``hr_nr`` (printed "not reached"): passes when the fit is not estimable;
+  ``PRINTED_HR`` = 0.005, at both scales; medians' CIs likewise by ``PRINTED_MONTHS`` = 0.05,
+  at paper size); ``hr_nr`` (printed "not reached"): passes when the fit is not estimable;
 * ``p``: same side of 0.05 as the printed P.
 
 At 100x (``scale=100``) the issue's goals apply: shares within 2 points, medians within 10 %,

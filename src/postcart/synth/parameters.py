@@ -241,7 +241,7 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         0.2,
         5.0,
     ),
-    _p("log_pps_scale_days", 4.1, "log mean (days) of survival after the second progression (exponential)"),
+    _p("log_pps_scale_days", 4.1, "log Weibull scale (days) of the survival after the second progression"),
     _p("b_p2_late", -0.3, "log-hazard of second progression, late failure (> D90)"),
     _p("b_p2_ldh", 0.9, "log-hazard of second progression, LDH > ULN at D0"),
     _p("b_p2_ecog", 0.3, "log-hazard of second progression, ECOG >= 2 at D0"),
