@@ -17,13 +17,13 @@ numbers and backtracking. Each iteration
    the point and retries the step from the best point with ``f`` halved. ``f`` grows back
    (x1.5, at most 1) after an accepted step.
 
-The pairs are chosen so that each parameter has a first-order effect on its target (the
-"sign" is that effect's direction). Coupled targets can make the plain fixed-point iteration
-oscillate or drift; backtracking keeps the loss from ever increasing along the accepted path.
-The iteration stops after ``iterations`` simulations, when every mapped target is within
-``tolerance`` on its link scale, or when ``f`` falls below 1/64. The paper's values are read from paper-targets.yaml only
-as the moments to fit; the output is the parameter file, whose header says it was produced by
-this calibration, when, with which seed and size.
+The pairs are chosen so that each parameter has a first-order effect on its target (the "sign"
+is that effect's direction). Coupled targets can make the plain fixed-point iteration oscillate
+or drift; backtracking keeps the loss from ever increasing along the accepted path. The
+iteration stops after ``iterations`` simulations, when every mapped target is within
+``tolerance`` on its link scale, or when ``f`` falls below 1/64. The paper's values are read
+from paper-targets.yaml only as the moments to fit; the output is the parameter file, whose
+header says it was produced by this calibration, when, with which seed and size.
 """
 
 from __future__ import annotations
