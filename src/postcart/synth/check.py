@@ -320,7 +320,8 @@ class CheckResult:
         )
 
 
-def _f(x: Any) -> float | None:
+def as_number(x: Any) -> float | None:
+    """A printed or computed value as a float; ``None`` for "NR", missing, non-numeric or NaN."""
     if x is None or x == "NR":
         return None
     try:
@@ -357,8 +358,8 @@ def evaluate_targets(
     """
     paper = load_paper_targets() if paper is None else paper
     large = goals == "large" or (goals is None and scale >= 100)
-    fail_n = _f(getattr(computed.get("pop_failures_pct"), "n", None))
-    salv_n = _f(getattr(computed.get("pop_salvage_data_pct"), "n", None))
+    fail_n = as_number(getattr(computed.get("pop_failures_pct"), "n", None))
+    salv_n = as_number(getattr(computed.get("pop_salvage_data_pct"), "n", None))
     bases: dict[str, float | None] = {"_failures": fail_n, "_salvage": salv_n}
     rows: list[TargetCheck] = []
     for rule in TARGET_RULES:
@@ -384,12 +385,12 @@ def _evaluate_one(
     scale: int,
     large: bool,
 ) -> TargetCheck:
-    value = _f(getattr(tv, "value", None)) if tv is not None else None
-    lo = _f(getattr(tv, "ci_low", None)) if tv is not None else None
-    hi = _f(getattr(tv, "ci_high", None)) if tv is not None else None
-    pval = _f(getattr(tv, "p_value", None)) if tv is not None else None
+    value = as_number(getattr(tv, "value", None)) if tv is not None else None
+    lo = as_number(getattr(tv, "ci_low", None)) if tv is not None else None
+    hi = as_number(getattr(tv, "ci_high", None)) if tv is not None else None
+    pval = as_number(getattr(tv, "p_value", None)) if tv is not None else None
     estimable = bool(getattr(tv, "estimable", True)) if tv is not None else True
-    pv = _f(pt.value)
+    pv = as_number(pt.value)
 
     def done(
         paper_s: str,
@@ -423,10 +424,10 @@ def _evaluate_one(
                 share_s = 100.0 * (value or 0.0) / (DEFAULT_N * scale)
                 m = float(pt.value)
             else:
-                base_paper = pt.denominator or _f(getattr(paper.get(rule.base), "value", None))
+                base_paper = pt.denominator or as_number(getattr(paper.get(rule.base), "value", None))
                 base_sim = bases.get(rule.base)
                 if base_sim is None and rule.base in computed:
-                    base_sim = _f(getattr(computed[rule.base], "value", None))
+                    base_sim = as_number(getattr(computed[rule.base], "value", None))
                 if not base_paper or not base_sim:
                     return done(str(pt.value), _fmt(value, 0), "", "base missing", False, None)
                 share_p = 100.0 * float(pt.value) / float(base_paper)
@@ -454,7 +455,7 @@ def _evaluate_one(
         )
 
     if rule.kind == "median":
-        plo, phi = _f(pt.ci_low), _f(pt.ci_high)
+        plo, phi = as_number(pt.ci_low), as_number(pt.ci_high)
         paper_s = f"{pt.value}{_ci(pt.ci_low, pt.ci_high, 1)}"
         sim_s = ("NR" if value is None else f"{value:.2f}") + _ci(lo, hi, 1)
         if value is None or pv is None:
@@ -487,7 +488,7 @@ def _evaluate_one(
             if large:
                 return done(paper_s, sim_s, "", "monotone likelihood needs a small group", None, value)
             return done(paper_s, sim_s, "", "not estimable", not estimable or value is None, value)
-        plo, phi = _f(pt.ci_low), _f(pt.ci_high)
+        plo, phi = as_number(pt.ci_low), as_number(pt.ci_high)
         if value is None or not estimable or plo is None or phi is None or pv is None:
             return done(paper_s, sim_s, "", "inside paper CI", False, value)
         log_diff = f"{math.log(value / pv):+.2f} log"

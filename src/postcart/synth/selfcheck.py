@@ -43,6 +43,7 @@ from postcart.synth.check import (
     PaperTarget,
     TargetRule,
     analyse_registry,
+    as_number,
     evaluate_targets,
     load_paper_targets,
 )
@@ -96,14 +97,6 @@ class SelfCheckResult:
         )
 
 
-def _number(x: Any) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return None if np.isnan(v) else v
-
-
 def pseudo_paper(
     computed: Mapping[str, Any],
     paper: Mapping[str, PaperTarget] | None = None,
@@ -122,9 +115,9 @@ def pseudo_paper(
         tv = computed.get(rule.computed or rule.id)
         if pt is None or tv is None or rule.kind == "hr_nr":
             continue
-        value = _number(getattr(tv, "value", None))
+        value = as_number(getattr(tv, "value", None))
         if rule.kind == "p":
-            p = _number(getattr(tv, "p_value", None))
+            p = as_number(getattr(tv, "p_value", None))
             if p is None:
                 continue
             out[rule.id] = dataclasses.replace(pt, value=p, p_value=p, p_operator="=")
@@ -136,7 +129,7 @@ def pseudo_paper(
             if rule.base is not None:
                 base_id = _BASE_BY_N.get(rule.base, rule.base)
                 base = computed.get(base_id)
-                raw = _number(getattr(base, "n" if rule.base in _BASE_BY_N else "value", None))
+                raw = as_number(getattr(base, "n" if rule.base in _BASE_BY_N else "value", None))
                 denominator = None if raw is None else round(raw)
                 if not denominator:
                     continue
@@ -144,11 +137,11 @@ def pseudo_paper(
             continue
         changes: dict[str, Any] = {"value": value}
         if pt.ci_low is not None or pt.ci_high is not None:
-            lo, hi = _number(getattr(tv, "ci_low", None)), _number(getattr(tv, "ci_high", None))
+            lo, hi = as_number(getattr(tv, "ci_low", None)), as_number(getattr(tv, "ci_high", None))
             changes["ci_low"] = "NR" if lo is None else lo
             changes["ci_high"] = "NR" if hi is None else hi
         for name in ("n", "denominator"):
-            own = _number(getattr(tv, name, None))
+            own = as_number(getattr(tv, name, None))
             if getattr(pt, name) is not None and own:
                 changes[name] = round(own)
         out[rule.id] = dataclasses.replace(pt, **changes)
