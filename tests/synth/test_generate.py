@@ -18,6 +18,7 @@ from postcart.registry import check_extract
 from postcart.registry.codes import COMPONENTS
 from postcart.registry.schema import TABLES
 from postcart.synth.generate import DEFAULT_N, generate_registry
+from postcart.synth.parameters import SynthParameters
 
 CUTOFF = pd.Timestamp("2021-04-12")
 
@@ -197,21 +198,72 @@ def test_d30_and_d90_evaluations_fall_before_the_nominal_day_with_the_set_probab
     assert d30.min() >= 30 - 1 - 4 * 3 and d30.max() <= 30 + 1 + 4 * 3  # 1 + |N(0, 3)| days away
 
 
-def test_no_second_progression_within_the_delay_after_failure() -> None:
+def test_second_progression_is_documented_after_a_detection_lag() -> None:
+    import math
+
     from postcart.synth.model import NEVER
     from postcart.synth.parameters import load_parameters
 
-    params = load_parameters().replace(p2_delay_days=21.0)
-    c = generate_registry(20_000, seed=14, params=params).cohort
-    failed = c.fail_rel < NEVER
-    at_eval = c.p2_rel == c.salvage_eval_rel
-    assert failed.sum() > 5_000 and (failed & at_eval).sum() > 500
-    # the latent second progression starts at the delay; one found at the salvage's first
-    # evaluation is documented then, at least 1 + 14 days after the failure
-    assert c.p2_rel[failed & ~at_eval].min() >= 21
-    assert c.p2_rel[failed & at_eval].min() >= 15
-    with_delay_0 = generate_registry(20_000, seed=14, params=params.replace(p2_delay_days=0.0)).cohort
-    assert with_delay_0.p2_rel[with_delay_0.fail_rel < NEVER].min() < 21
+    def cohort(delay: float):  # type: ignore[no-untyped-def]
+        params = load_parameters().replace(p2_delay_days=delay)
+        return generate_registry(20_000, seed=14, params=params).cohort
+
+    c21, c0 = cohort(21.0), cohort(0.0)
+    failed = c21.fail_rel < NEVER
+    np.testing.assert_array_equal(failed, c0.fail_rel < NEVER)  # common random numbers
+    at_eval = c21.p2_rel == c21.salvage_eval_rel
+    # a progression found at the salvage's first evaluation is documented then, at least
+    # 1 + 14 days after the failure
+    assert (failed & at_eval).sum() > 500 and c21.p2_rel[failed & at_eval].min() >= 15
+    # the same onsets (same random numbers) documented after the lag: gamma, shape 3, mean 21
+    # (patients without salvage in both cohorts: for the treated, the salvage start and its
+    # evaluation depend on the progression time)
+    both = failed & (c21.p2_rel < 10**5) & (c0.p2_rel < 10**5)
+    both &= (c21.salvage_status != 0) & (c0.salvage_status != 0)
+    lag = (c21.p2_rel - c0.p2_rel)[both]
+    assert both.sum() > 2_000 and lag.min() >= 0
+    assert abs(lag.mean() - 21.0) < 1.0
+    p_within_week = 1 - math.exp(-1) * (1 + 1 + 0.5)  # gamma(3, scale 7) CDF at 7 days: 0.080
+    assert abs(np.mean(lag <= 7) - p_within_week) < 0.03
+
+
+def _largest_3_day_share_of_pfs2_events(params: SynthParameters) -> tuple[int, float]:
+    from postcart.synth.model import NEVER
+
+    c = generate_registry(20_000, seed=21, params=params).cohort
+    failed = (c.fail_rel < NEVER) & c.infused
+    death_after_failure = c.death_day[failed] - c.inf_day[failed] - c.fail_rel[failed]
+    event = np.minimum(c.p2_rel[failed], death_after_failure)
+    per_day = np.bincount(np.clip(event, 0, 400), minlength=401)[:400] / failed.sum()
+    window = np.convolve(per_day, np.ones(3), "valid")
+    return int(np.argmax(window)), float(window.max())
+
+
+def test_second_progressions_do_not_pile_up_on_any_day_after_failure() -> None:
+    """Guards the defect of sessions 1-2: the calibration drove the latent PFS-2 hazard to a
+    switch (LDH log-HR 7.9, ferritin 0.19 per 100 ug/L), and 11 % of the failures progressed on
+    days 15-17 (a cliff in Figure 2). The bounded coefficients keep every 3-day window of PFS-2
+    events (progression or death) below 4 % of the failures (2.7 % with the committed
+    parameters, on days 0-2: deaths on the day of failure)."""
+    from postcart.synth.parameters import load_parameters
+
+    day, share = _largest_3_day_share_of_pfs2_events(load_parameters())
+    assert share < 0.04, f"{100 * share:.1f}% of the failures have their PFS-2 event on days {day}-{day + 2}"
+    # the check can fail: the switch of sessions 1-2 (its values exceed today's bounds, so they
+    # are set directly) still piles up ~5 % in one 3-day window two to three weeks after failure,
+    # even with the detection lag that spreads it (11 % on days 15-17 with session 2's fixed shift)
+    switch = load_parameters().values | {
+        "log_pfs2_scale_days": 11.7,
+        "b_p2_ldh": 7.9,
+        "b_p2_ferritin": 0.185,
+        "b_p2_very_early": -3.9,
+        "b_p2_lenalidomide": -3.8,
+        "b_p2_bispecific": -4.5,
+        "b_p2_rt_localized": -4.0,
+        "b_p2_untreated": -2.7,
+    }
+    day_s, share_s = _largest_3_day_share_of_pfs2_events(SynthParameters(values=switch, meta={}))
+    assert share_s > 0.04 and 7 <= day_s <= 30
 
 
 def test_km_of_the_derived_endpoints_recovers_the_latent_truth_without_reporting_lag() -> None:

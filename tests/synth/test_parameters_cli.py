@@ -92,7 +92,21 @@ def test_cli_generate_refuses_to_overwrite_a_folder_with_other_files(tmp_path: P
 def test_cli_calibrate_writes_a_parameter_file_headed_as_calibrated(tmp_path: Path) -> None:
     out = tmp_path / "params.yaml"
     result = CliRunner().invoke(
-        app, ["synth", "calibrate", "--scale", "1", "--iterations", "1", "--seed", "5", "--out", str(out)]
+        app,
+        [
+            "synth",
+            "calibrate",
+            "--method",
+            "fixed-point",
+            "--scale",
+            "1",
+            "--iterations",
+            "1",
+            "--seed",
+            "5",
+            "--out",
+            str(out),
+        ],
     )
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
@@ -166,3 +180,11 @@ def test_calibration_counts_a_target_it_cannot_estimate_as_a_large_gap() -> None
     assert loss_missing - loss_present == pytest.approx(MISSING_PENALTY / len(CALIBRATION_MAP))
     assert [step.param for step, _ in _gaps(present)[3]] == ["logit_dropout"]
     assert _gaps(missing)[3] == []  # no move on a target the simulation could not estimate
+
+
+def test_cli_calibrate_refuses_an_unknown_method(tmp_path: Path) -> None:
+    out = tmp_path / "params.yaml"
+    result = CliRunner().invoke(app, ["synth", "calibrate", "--method", "newton", "--out", str(out)])
+    assert result.exit_code == 2
+    assert "--method must be lm or fixed-point" in result.output
+    assert not out.exists()

@@ -2,7 +2,8 @@
 
 ``generate_registry(n, seed=...)`` simulates a registry and ``.write(folder)`` writes it as an
 extract; ``run_check`` analyses one with the production pipeline and compares it with the
-paper; ``calibrate`` fits the parameters (``parameters.yaml``) by simulation.
+paper; ``fit`` (joint least squares, the default of ``postcart synth calibrate``) and
+``calibrate`` (fixed-point map) fit the parameters (``parameters.yaml``) by simulation.
 """
 
 from postcart.synth.generate import DEFAULT_N, DEFAULT_SEED, SyntheticRegistry, generate_registry, simulate

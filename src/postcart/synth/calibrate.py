@@ -182,6 +182,8 @@ class CalibrationResult:
     seed: int
     scale: int
     elapsed_seconds: float
+    #: ``"fixed-point"`` (this module) or ``"lm"`` (joint least squares, ``postcart.synth.fit``).
+    method: str = "fixed-point"
 
 
 #: Compares the model at some parameter values with the paper (one simulation).
@@ -352,14 +354,28 @@ def write_calibrated(result: CalibrationResult, path: Path = PARAMETERS_FILE) ->
     used: dict[str, list[str]] = {}
     for step in CALIBRATION_MAP:
         used.setdefault(step.param, []).append(step.target)
+    if result.method == "lm":
+        from postcart.synth.fit import free_parameters
+
+        used = {f.name: ["every target assessed at 100x (joint fit)"] for f in free_parameters()}
+        how = (
+            "by simulation (joint least squares on every target assessed at 100x: scipy\n"
+            "least_squares, Huber loss, finite-difference Jacobian; common random numbers on\n"
+            f"{DEFAULT_N * result.scale} simulated registered patients per simulation, seed {result.seed},\n"
+            f"{result.iterations} simulations in {result.accepted_steps} Jacobian evaluations,\n"
+        )
+    else:
+        how = (
+            "by simulation (damped fixed-point iteration with backtracking, common\n"
+            "random numbers on "
+            f"{DEFAULT_N * result.scale} simulated registered patients per iteration, seed {result.seed},\n"
+            f"{result.iterations} simulations of which {result.accepted_steps} accepted steps"
+            " from the start,\n"
+        )
     header = (
         "Parameters of the synthetic DESCAR-T-like registry (postcart.synth).\n"
         "PRODUCED BY CALIBRATION: `postcart synth calibrate` fitted the parameters marked\n"
-        "'calibrated_to' by simulation (damped fixed-point iteration with backtracking, common\n"
-        "random numbers on "
-        f"{DEFAULT_N * result.scale} simulated registered patients per iteration, seed {result.seed},\n"
-        f"{result.iterations} simulations of which {result.accepted_steps} accepted steps from the start,\n"
-        f"on {result.params.meta.get('calibrated_utc')}), comparing the\n"
+        "'calibrated_to' " + how + f"on {result.params.meta.get('calibrated_utc')}), comparing the\n"
         "production pipeline's statistics with paper-targets.yaml. The other parameters are\n"
         "hand-set (docs/synth.md says why). Edit by re-running the calibration, not by hand."
     )
@@ -368,7 +384,9 @@ def write_calibrated(result: CalibrationResult, path: Path = PARAMETERS_FILE) ->
 
 
 def parameter_table(params: SynthParameters | None = None) -> str:
-    """Markdown table of every parameter: value, meaning and the target it is fitted to.
+    """Markdown table of every parameter: value, meaning and the target it is fitted to (for a
+    file from the joint fit, every free parameter is fitted to all targets; the fixed-point
+    map's pairing is shown in brackets).
 
     This is the "Every parameter" table of docs/synth.md (``scripts/synth_docs.py`` writes it;
     a test keeps the two in step).
@@ -377,8 +395,16 @@ def parameter_table(params: SynthParameters | None = None) -> str:
     fitted: dict[str, list[str]] = {}
     for step in CALIBRATION_MAP:
         fitted.setdefault(step.param, []).append(step.target)
+    joint: set[str] = set()
+    if "--method lm" in str(params.meta.get("produced_by", "")):
+        from postcart.synth.fit import free_parameters
+
+        joint = {f.name for f in free_parameters()}
     lines = ["| parameter | value | meaning | fitted to |", "|---|---|---|---|"]
     for name, spec in SPECS_BY_NAME.items():
         target = ", ".join(f"`{t}`" for t in fitted.get(name, [])) or "hand-set"
+        if name in joint:
+            paired = f" (fixed-point map: {target})" if name in fitted else ""
+            target = "joint fit, all 100x targets" + paired
         lines.append(f"| `{name}` | {params[name]:.4g} | {spec.description} | {target} |")
     return "\n".join(lines)

@@ -47,6 +47,8 @@ def simulate(
     """Simulate ``n`` registered patients with generator ``rng``.
 
     ``tables=False`` skips building the raw tables (calibration only needs the truth).
+    The tables' own random details (centres, units, regimen names) come from a stream spawned
+    from ``rng``, so they never shift the cohort's draws (common random numbers).
     """
     if not isinstance(n, int | np.integer) or n < 1:
         raise ValueError(f"n must be a positive integer number of registered patients, got {n!r}")
@@ -56,7 +58,7 @@ def simulate(
     built = (
         build_tables(
             obs,
-            rng,
+            rng.spawn(1)[0],
             extract_id=f"synthetic-descar-t-n{n}" + ("" if seed is None else f"-seed{seed}"),
             alt_unit_share=params["p_alt_unit"],
         )

@@ -25,9 +25,9 @@ The story, per registered patient (every constant is a parameter of ``parameters
    time), other-cause deaths and loss to follow-up (exponential) compete.
 6. After failure: salvage (treated / none / unknown) with one exclusive class (weights, the
    targeted class more likely after high LDH or a very early failure), second progression
-   (Weibull, shifted by ``p2_delay_days``) and death = the earlier of a direct death (Weibull)
-   and the second progression
-   plus a post-progression survival (Weibull); shapes below 1 give the decreasing hazards and
+   (a Weibull onset plus a gamma detection lag of mean ``p2_delay_days``) and death = the
+   earlier of a direct death (Weibull) and the second progression plus a post-progression
+   survival (Weibull); shapes below 1 give the decreasing hazards and
    long tails of the paper's curves; log-hazards linear in LDH > ULN, ECOG >= 2, CRP/10,
    ferritin/100, very early / late failure and class; a salvage response evaluation after a
    gamma delay.
@@ -42,6 +42,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 import numpy.typing as npt
+import scipy.stats
 
 from postcart.synth.parameters import SynthParameters
 
@@ -159,6 +160,24 @@ def _weibull(rng: np.random.Generator, shape: float, scale: FloatArray) -> Float
     return out
 
 
+def _poisson(rng: np.random.Generator, lam: FloatArray) -> IntArray:
+    """Poisson draws by inversion of one uniform each.
+
+    numpy's Poisson sampler consumes a number of uniforms that depends on ``lam``; inversion
+    consumes exactly one per patient, so changing a parameter never shifts the random stream of
+    the draws after it (common random numbers for the calibration).
+    """
+    out: IntArray = scipy.stats.poisson.ppf(rng.random(lam.shape), lam).astype(np.int64)
+    return out
+
+
+def _gamma(rng: np.random.Generator, shape: float, scale: float, n: int) -> FloatArray:
+    """Gamma draws by inversion of one uniform each (a shape that is a parameter would otherwise
+    change how many numbers numpy's rejection sampler consumes; see ``_poisson``)."""
+    out: FloatArray = scipy.stats.gamma.ppf(rng.random(n), shape, scale=scale)
+    return out
+
+
 def simulate_cohort(
     params: SynthParameters,
     n: int,
@@ -200,7 +219,7 @@ def simulate_cohort(
     hist_p = np.array([p["p_hist_dlbcl"], p["p_hist_tfl"], p["p_hist_hgbl"], p["p_hist_pmbl"]])
     hist_p = np.append(hist_p, max(1e-9, 1.0 - hist_p.sum()))
     histology = rng.choice(len(HISTOLOGIES), size=n, p=hist_p / hist_p.sum()).astype(np.int64)
-    prior_lines = 2 + rng.poisson(p["lines_lambda"], n).astype(np.int64)
+    prior_lines = 2 + _poisson(rng, np.full(n, p["lines_lambda"]))
     prior_lines = np.minimum(prior_lines, 12)
     asct = rng.random(n) < _sigmoid(p["logit_prior_asct"] + p["b_asct_age"] * (age - 60.0))
     allo = rng.random(n) < p["p_prior_allo"]
@@ -209,7 +228,7 @@ def simulate_cohort(
     dec_ecog = dec_ecog.astype(np.int64)
     stage34 = rng.random(n) < _sigmoid(p["logit_stage_3_4"] + p["b_stage_burden"] * z)
     stage = np.where(stage34, 3 + (rng.random(n) < 0.7), 1 + (rng.random(n) < 0.6)).astype(np.int64)
-    extranodal = rng.poisson(np.exp(p["log_extranodal_mean"] + 0.5 * z)).astype(np.int64)
+    extranodal = _poisson(rng, np.exp(p["log_extranodal_mean"] + 0.5 * z))
     extranodal = np.minimum(extranodal, 8)
     uln = rng.choice(np.array([214.0, 225.0, 246.0, 250.0, 280.0]), size=n)
     log_ratio_dec = p["mu_ldh_ratio"] + p["b_ldh_burden"] * z + p["sd_ldh_ratio"] * rng.standard_normal(n)
@@ -378,12 +397,16 @@ def simulate_cohort(
     k_pps = p["pps_shape"]
     e_pps = rng.weibull(k_pps, n)
     s_draw = np.maximum(1, np.round(rng.gamma(3.0, p["salvage_delay_days"] / 3.0, n))).astype(np.int64)
+    # a new progression is documented by a later assessment: a detection lag (gamma, shape 3)
+    # after its onset, so a high hazard spreads the documented dates over weeks instead of
+    # piling them on one day
+    p2_lag = _gamma(rng, 3.0, max(p["p2_delay_days"], 1e-6) / 3.0, n)
 
     def times(treated: BoolArray) -> tuple[IntArray, FloatArray, FloatArray]:
         """Second progression (days), direct death (days), post-progression survival (days)."""
         cp = np.where(treated, class_effects("b_p2"), p["b_p2_untreated"])
         cd = np.where(treated, class_effects("b_d2"), p["b_d2_untreated"])
-        tp = p["p2_delay_days"] + np.exp(p["log_pfs2_scale_days"] - (lp_p + cp) / k_p) * e_p
+        tp = p2_lag + np.exp(p["log_pfs2_scale_days"] - (lp_p + cp) / k_p) * e_p
         direct = np.minimum(np.exp(p["log_os2_scale_days"] - (lp_d + cd) / k_d) * e_d, 1e6)
         pps = np.minimum(np.exp(p["log_pps_scale_days"] - (lp_d + cd) / k_pps) * e_pps, 1e6)
         return np.clip(np.ceil(tp), 1, 1e6).astype(np.int64), direct, pps
@@ -404,7 +427,7 @@ def simulate_cohort(
 
     # salvage response evaluation
     k_eval = p["eval_lag_shape"]
-    eval_lag = np.maximum(14, np.round(rng.gamma(k_eval, p["eval_lag_days"] / k_eval, n)))
+    eval_lag = np.maximum(14, np.round(_gamma(rng, k_eval, p["eval_lag_days"] / k_eval, n)))
     eval_rel = s_rel + eval_lag.astype(np.int64)
     resp_missing = rng.random(n) < p["p_response_missing"]
     ur = rng.random(n)
