@@ -48,6 +48,17 @@ def test_residuals_are_gaps_in_units_of_the_100x_goal() -> None:
     assert r["surv_dor_median"] == MISSING_RESIDUAL
 
 
+def test_a_failed_target_never_gets_a_passing_residual() -> None:
+    """The residual agrees with the check's verdict: an HR whose value is inside the CI but
+    which the check failed (fit not estimable) counts as a miss."""
+    paper = load_paper_targets()
+    inside_but_failed = TargetCheck("cox_uni_os2_bispecific", "hr", "", "", "", "", False, 0.51, 0.55)
+    inside_and_passed = TargetCheck("cox_uni_os2_bispecific", "hr", "", "", "", "", True, 0.51, 0.55)
+    ids = ("cox_uni_os2_bispecific",)
+    assert abs(scaled_residuals((inside_but_failed,), ids, paper)[0]) > 1.0
+    assert abs(scaled_residuals((inside_and_passed,), ids, paper)[0]) < 1.0
+
+
 def test_vector_round_trip_respects_scales_and_bounds() -> None:
     free = free_parameters()
     base = SynthParameters.start_values()
@@ -56,9 +67,10 @@ def test_vector_round_trip_respects_scales_and_bounds() -> None:
     for f in free:
         assert back[f.name] == pytest.approx(base[f.name], rel=1e-9, abs=1e-9)
     # far outside: clipped to the parameter's bounds
-    wild = from_vector(x + 100.0, base, free)
+    high, low = from_vector(x + 100.0, base, free), from_vector(x - 100.0, base, free)
     for f in free:
-        assert wild[f.name] <= SPECS_BY_NAME[f.name].upper
+        assert high[f.name] <= SPECS_BY_NAME[f.name].upper
+        assert low[f.name] >= SPECS_BY_NAME[f.name].lower
 
 
 def _coupled_evaluator():  # type: ignore[no-untyped-def]
@@ -98,6 +110,48 @@ def test_joint_fit_solves_a_coupled_problem_from_a_distant_start() -> None:
     assert result.params.meta["best_huber_loss"] < result.params.meta["start_huber_loss"]
     # parameters the targets do not depend on are left where they were
     assert result.params["logit_cr"] == pytest.approx(start["logit_cr"])
+
+
+def test_the_fit_stops_at_its_budget_or_on_ctrl_c_and_keeps_its_best_point() -> None:
+    truth, evaluate = _coupled_evaluator()
+    start = SynthParameters.start_values().replace(logit_dropout=0.5, logit_axicel=-1.0, logit_relapse=-1.0)
+    one = fit(start=start, evaluate=evaluate, max_jacobians=1)
+    assert one.accepted_steps == 1 and "budget" in one.params.meta["stopped"]
+    assert one.params.meta["best_huber_loss"] == round(min(t["loss"] for t in one.trace), 3)
+
+    calls = 0
+
+    def interrupted(params):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        if calls > 100:  # during the second Jacobian
+            raise KeyboardInterrupt
+        return evaluate(params)
+
+    stopped = fit(start=start, evaluate=interrupted, max_jacobians=5)
+    assert "interrupted" in stopped.params.meta["stopped"]
+    assert stopped.iterations < calls  # the interrupted batch (a Jacobian) is not recorded
+    assert stopped.params.meta["best_huber_loss"] < stopped.params.meta["start_huber_loss"]
+
+
+def test_no_random_draw_of_the_model_depends_on_a_parameter_value() -> None:
+    """Common random numbers for every free parameter of the fit (and the hand-set shapes of
+    the gamma lags): perturbing one leaves the generator in the same state after the cohort,
+    i.e. the model consumed exactly the same random numbers."""
+    from postcart.synth.model import simulate_cohort
+
+    base = SynthParameters.start_values()
+    rng = np.random.default_rng(3)
+    simulate_cohort(base, 500, rng)
+    reference = rng.bit_generator.state
+    names = [f.name for f in free_parameters()] + ["eval_lag_shape", "p2_delay_days", "salvage_delay_days"]
+    for name in names:
+        spec = SPECS_BY_NAME[name]
+        moved = min(max(base[name] * 1.3 + 0.05, spec.lower), spec.upper)
+        assert moved != base[name], name
+        rng = np.random.default_rng(3)
+        simulate_cohort(base.replace(**{name: moved}), 500, rng)
+        assert rng.bit_generator.state == reference, f"{name} changes how many random numbers are drawn"
 
 
 def test_model_draws_do_not_shift_when_a_count_parameter_changes() -> None:

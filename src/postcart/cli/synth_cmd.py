@@ -6,6 +6,7 @@ generating/analysing; 2 usage errors.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -89,6 +90,13 @@ def check_cmd(
         raise typer.Exit(1)
 
 
+class CalibrationMethod(StrEnum):
+    """``--method`` of ``postcart synth calibrate``."""
+
+    lm = "lm"
+    fixed_point = "fixed-point"
+
+
 @synth_app.command("calibrate")
 def calibrate_cmd(
     scale: int = typer.Option(
@@ -100,8 +108,8 @@ def calibrate_cmd(
     seed: int = typer.Option(1, "--seed", help="Seed of the common random numbers."),
     from_start: bool = typer.Option(False, "--from-start", help="Start from the hand-set start values."),
     out: Path | None = typer.Option(None, "--out", help="Parameter file to write (default: the package's)."),
-    method: str = typer.Option(
-        "lm",
+    method: CalibrationMethod = typer.Option(
+        CalibrationMethod.lm,
         "--method",
         help="lm: joint least squares on every 100x target (postcart.synth.fit); "
         "fixed-point: one parameter per target (postcart.synth.calibrate).",
@@ -117,15 +125,12 @@ def calibrate_cmd(
     from postcart.synth.fit import fit
     from postcart.synth.parameters import PARAMETERS_FILE
 
-    if method not in ("lm", "fixed-point"):
-        typer.echo(f"error: --method must be lm or fixed-point, got {method!r}", err=True)
-        raise typer.Exit(2)
     start = SynthParameters.start_values() if from_start else None
 
     def say(s: str) -> None:
         typer.echo(s, err=True)
 
-    if method == "lm":
+    if method is CalibrationMethod.lm:
         result = fit(
             start=start, scale=scale, seed=seed, max_jacobians=jacobians, workers=workers, progress=say
         )
