@@ -228,13 +228,16 @@ def fit(
     max_jacobians
         Trust-region iterations (each costs one simulation per free parameter plus one or two).
         The run also stops early, keeping its best point, on Ctrl-C (``KeyboardInterrupt``).
-
-    Returns the best point evaluated (Jacobian points included). ``history`` holds the largest
-    ``|r|`` of every simulation, ``trace`` its loss and pass count, ``accepted_steps`` the number
-    of Jacobians computed; ``params.meta["stopped"]`` says why the run ended.
     workers
         Worker processes for the simulations (ignored when ``evaluate`` is given: tests pass a
         cheap in-process stand-in).
+
+    Returns
+    -------
+    CalibrationResult
+        The best point evaluated (Jacobian points included). ``history`` holds the largest
+        ``|r|`` of every simulation, ``trace`` its loss and pass count, ``accepted_steps`` the
+        number of Jacobians computed; ``params.meta["stopped"]`` says why the run ended.
     """
     say = progress or (lambda _s: None)
     t0 = time.perf_counter()
