@@ -266,17 +266,48 @@ def test_second_progressions_do_not_pile_up_on_any_day_after_failure() -> None:
     assert share_s > 0.04 and 7 <= day_s <= 30
 
 
-def test_km_of_the_derived_endpoints_recovers_the_latent_truth_without_reporting_lag() -> None:
+def test_loss_to_follow_up_after_failure_shortens_only_the_failures_follow_up() -> None:
+    """``ltfu_after_failure_per_year``: an exponential loss from the failure date, drawn from
+    its own random numbers. Hand-worked check: a failure still followed a year after failing
+    without the extra loss is lost within that year with probability 1 - exp(-rate)."""
+    import math
+
+    from postcart.synth.model import NEVER, simulate_cohort
+    from postcart.synth.parameters import load_parameters
+
+    base = load_parameters().replace(ltfu_after_failure_per_year=0.0)
+    a = simulate_cohort(base, 100_000, np.random.default_rng(5))
+    b = simulate_cohort(base.replace(ltfu_after_failure_per_year=1.2), 100_000, np.random.default_rng(5))
+    failed = a.infused & (a.fail_rel < NEVER)
+    np.testing.assert_array_equal(failed, b.infused & (b.fail_rel < NEVER))
+    np.testing.assert_array_equal(a.last_contact_day[~failed], b.last_contact_day[~failed])
+    assert (b.last_contact_day <= a.last_contact_day).all()
+    fail_day = a.inf_day + np.where(failed, a.fail_rel, 0)
+    followed = failed & ~a.dead_observed & (a.last_contact_day > fail_day + 365)
+    lost = b.last_contact_day[followed] < fail_day[followed] + 365
+    expected = 1 - math.exp(-1.2)  # 0.699
+    se = math.sqrt(expected * (1 - expected) / followed.sum())
+    assert followed.sum() > 1_000 and abs(lost.mean() - expected) < 4 * se, (lost.mean(), followed.sum())
+
+
+@pytest.mark.parametrize("loss_after_failure", [None, 1.5], ids=["committed", "loss-after-failure-1.5"])
+def test_km_of_the_derived_endpoints_recovers_the_latent_truth_without_reporting_lag(
+    loss_after_failure: float | None,
+) -> None:
     # an end-to-end check with a known answer: the synthetic cohort's latent OS-2 and PFS-2 of
     # the observed failures, against the Kaplan-Meier estimates of the production pipeline
     # (extract -> import -> endpoints -> study). With the reporting lag at 0 the censoring is
     # independent of the outcome, so KM must be unbiased: with ~7,000 failures the SE of a
-    # 6- or 12-month estimate is about 0.6 point; the tolerance is 2 points (> 3 SE).
+    # 6- or 12-month estimate is about 0.6 point; the tolerance is 2 points (> 3 SE). A heavy
+    # loss to follow-up after failure (1.5 per year) is also independent censoring: KM must
+    # stay unbiased through the derivation (PFS-2 censored at the last assessment or contact).
     from postcart.synth.check import analyse_registry
     from postcart.synth.observe import observe
     from postcart.synth.parameters import load_parameters
 
     params = load_parameters().replace(reporting_lag_days=0.0)
+    if loss_after_failure is not None:
+        params = params.replace(ltfu_after_failure_per_year=loss_after_failure)
     reg = generate_registry(680 * 30, seed=3, params=params)
     _endpoints, study, _ = analyse_registry(reg)
     c, obs = reg.cohort, observe(reg.cohort)

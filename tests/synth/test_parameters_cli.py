@@ -188,3 +188,42 @@ def test_cli_calibrate_refuses_an_unknown_method(tmp_path: Path) -> None:
     assert result.exit_code == 2  # a usage error, before any simulation
     assert "newton" in result.output and "fixed-point" in result.output
     assert not out.exists()
+
+
+def test_cli_lm_calibration_started_in_the_background_stops_on_sigint_and_writes_its_best_point(
+    tmp_path: Path,
+) -> None:
+    """End to end, ``postcart synth calibrate --method lm`` as a shell script's background job
+    runs: SIGINT is ignored at start (what ``cmd &`` does without job control). ``kill -INT``
+    must still stop it, during its first Jacobian, and write the best point evaluated so far
+    (the start, the only point finished), marked as interrupted."""
+    import signal
+    import subprocess
+    import sys
+
+    out = tmp_path / "p.yaml"
+    code = "from postcart.cli.main import app; app()"
+    args = ["synth", "calibrate", "--scale", "1", "--jacobians", "1", "--seed", "5", "--out", str(out)]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if line.startswith("Jacobian:"):
+            proc.send_signal(signal.SIGINT)
+            break
+    stdout, rest = proc.communicate(timeout=600)
+    assert proc.returncode == 0, "".join(seen) + rest
+    assert "interrupted" in rest and f"wrote {out}" in stdout
+    params = load_parameters(out)
+    assert "interrupted" in str(params.meta["stopped"]) and params.meta["iterations"] == 1
+    committed = load_parameters()
+    for name, value in committed.values.items():
+        # the fit starts strictly inside the bounds (a value on a bound moves in by ~1e-6)
+        assert params[name] == pytest.approx(value, rel=1e-5, abs=1e-5), name

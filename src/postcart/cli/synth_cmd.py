@@ -6,6 +6,7 @@ generating/analysing; 2 usage errors.
 
 from __future__ import annotations
 
+import signal
 from enum import StrEnum
 from pathlib import Path
 
@@ -131,6 +132,9 @@ def calibrate_cmd(
         typer.echo(s, err=True)
 
     if method is CalibrationMethod.lm:
+        # a run started in the background by a shell script inherits SIGINT ignored; restore
+        # Python's handler so that `kill -INT PID` stops it and keeps its best point, as Ctrl-C does
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         result = fit(
             start=start, scale=scale, seed=seed, max_jacobians=jacobians, workers=workers, progress=say
         )

@@ -83,12 +83,14 @@ _STEPS: dict[str, float] = {
     "b_p2_crp": 0.02,
     "b_d2_crp": 0.01,
 }
-#: Hand-set parameters freed for the joint fit (the Weibull shapes shape the medians and the
-#: 6/12-month rates together, which only a joint fit can trade off).
+#: Parameters outside the fixed-point map that the joint fit moves: the Weibull shapes shape
+#: the medians and the 6/12-month rates together, which only a joint fit can trade off; the loss
+#: to follow-up after failure moves the three follow-up medians against each other (b.17).
 _EXTRA: tuple[FreeParameter, ...] = (
     FreeParameter("pfs2_shape", "log"),
     FreeParameter("os2_shape", "log"),
     FreeParameter("pps_shape", "log"),
+    FreeParameter("ltfu_after_failure_per_year", "add"),
 )
 
 

@@ -481,6 +481,16 @@ def simulate_cohort(
     ltfu_rate = max(p["ltfu_rate_per_year"], 1e-9) / 365.25
     ltfu_day = np.where(infused, d0, dec) + np.ceil(rng.exponential(1.0 / ltfu_rate, n)).astype(np.int64)
     lag = np.floor(rng.exponential(max(p["reporting_lag_days"], 1e-9), n)).astype(np.int64)
+    u_status = rng.random(n)
+    # after a failure the registry loses patients faster: many return to the referring centre.
+    # Drawn last (one exponential per patient, whatever the rate) so that this rate moves no
+    # other draw (common random numbers).
+    e_lost = rng.exponential(1.0, n)
+    rate_f = p["ltfu_after_failure_per_year"] / 365.25
+    if rate_f > 0:
+        after = failed_latent & infused
+        lost_f = np.where(after, d0 + fail_rel, 0) + np.ceil(e_lost / rate_f).astype(np.int64)
+        ltfu_day = np.where(after, np.minimum(ltfu_day, lost_f), ltfu_day)
     alive_end = np.minimum(cut - lag, ltfu_day)
     floor_day = np.where(infused, d0, np.maximum(reg, np.where(dropout, drop_day, reg)))
     floor_day = np.minimum(floor_day, cut)
@@ -536,7 +546,7 @@ def simulate_cohort(
         last_contact_day=last_contact.astype(np.int64),
         dead_observed=dead_obs,
         salvage_status=np.where(
-            failed_latent, np.where(treated, 0, np.where(rng.random(n) < p["p_untreated_unknown"], 2, 1)), -1
+            failed_latent, np.where(treated, 0, np.where(u_status < p["p_untreated_unknown"], 2, 1)), -1
         ).astype(np.int64),
         salvage_class=cls,
         rt_localized=rt_loc,

@@ -169,6 +169,14 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     ),
     _p("reporting_lag_days", 25.0, "mean lag between last contact and the cut-off (exponential)", 0.0, 365.0),
     _p("ltfu_rate_per_year", 0.04, "rate of loss to follow-up per year", 0.0, 2.0),
+    _p(
+        "ltfu_after_failure_per_year",
+        0.0,
+        "rate of loss to registry follow-up after a CAR-T failure, from the failure date, on top of"
+        " the general rate (the referring centre takes over)",
+        0.0,
+        3.0,
+    ),
     _p("late_death_rate_per_year", 0.02, "rate of deaths from other causes per year, any time", 0.0, 2.0),
     # --- toxicity
     _p("p_cyto_d30_axicel", 0.55, "probability of grade >= 3 cytopenia at D30 after axi-cel", 0.0, 1.0),
