@@ -141,6 +141,7 @@ class SimulatedCohort:
     salvage_start_rel: IntArray
     p2_rel: IntArray
     salvage_eval_rel: IntArray
+    loss_clock_rel: IntArray  # start of the extra loss after failure: salvage delay + evaluation lag
     salvage_response: IntArray  # -1 no data, 0 cr, 1 pr, 2 sd, 3 pd, 4 ne
     second_line: BoolArray
     response_unrecorded: BoolArray  # CAR-T response assessments absent from the registry
@@ -483,13 +484,20 @@ def simulate_cohort(
     lag = np.floor(rng.exponential(max(p["reporting_lag_days"], 1e-9), n)).astype(np.int64)
     u_status = rng.random(n)
     # after a failure the registry loses patients faster: many return to the referring centre.
-    # Drawn last (one exponential per patient, whatever the rate) so that this rate moves no
-    # other draw (common random numbers).
+    # The clock starts after a typical salvage start and first evaluation, drawn afresh from
+    # their distributions (not the patient's own dates, which a progression found at the
+    # evaluation shares: that would make the censoring informative), so the treating centre
+    # has usually reported the response before the patient leaves. Drawn last, whatever the
+    # rate, so that the rate moves no other draw (common random numbers).
     e_lost = rng.exponential(1.0, n)
+    clock_delay = np.maximum(1, np.round(rng.gamma(3.0, p["salvage_delay_days"] / 3.0, n)))
+    clock_eval = np.maximum(14, np.round(_gamma(rng, k_eval, p["eval_lag_days"] / k_eval, n)))
+    loss_clock = (clock_delay + clock_eval).astype(np.int64)
     rate_f = p["ltfu_after_failure_per_year"] / 365.25
     if rate_f > 0:
         after = failed_latent & infused
-        lost_f = np.where(after, d0 + fail_rel, 0) + np.ceil(e_lost / rate_f).astype(np.int64)
+        clock = d0 + fail_rel + loss_clock
+        lost_f = np.where(after, clock, 0) + np.ceil(e_lost / rate_f).astype(np.int64)
         ltfu_day = np.where(after, np.minimum(ltfu_day, lost_f), ltfu_day)
     alive_end = np.minimum(cut - lag, ltfu_day)
     floor_day = np.where(infused, d0, np.maximum(reg, np.where(dropout, drop_day, reg)))
@@ -554,6 +562,7 @@ def simulate_cohort(
         salvage_start_rel=s_rel,
         p2_rel=p2_rel,
         salvage_eval_rel=eval_rel,
+        loss_clock_rel=loss_clock,
         salvage_response=resp,
         second_line=second_line,
         response_unrecorded=response_unrecorded,

@@ -172,8 +172,9 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     _p(
         "ltfu_after_failure_per_year",
         0.0,
-        "rate of loss to registry follow-up after a CAR-T failure, from the failure date, on top of"
-        " the general rate (the referring centre takes over)",
+        "rate of loss to registry follow-up after a CAR-T failure, on top of the general rate (the"
+        " referring centre takes over); its clock starts a typical salvage delay plus evaluation lag"
+        " after the failure",
         0.0,
         3.0,
     ),
