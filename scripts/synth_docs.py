@@ -37,8 +37,9 @@ def main(argv: list[str]) -> int:
     """Rewrite the blocks (all, or only the parameter table with ``--params-only``)."""
     from postcart.synth.calibrate import parameter_table
 
-    text = DOC.read_text(encoding="utf-8")
-    text = replace_block(text, "parameters", parameter_table())
+    # blocks are computed first and the file is read only at the end (minutes later), so
+    # that hand edits made to the docs meanwhile are kept
+    blocks: dict[str, str] = {"parameters": parameter_table()}
     if "--params-only" not in argv:
         from postcart.synth.check import format_check, run_check
         from postcart.synth.generate import DEFAULT_SEED
@@ -46,8 +47,8 @@ def main(argv: list[str]) -> int:
 
         for scale, name in ((1, "check-1x"), (100, "check-100x")):
             print(f"check at {scale}x", file=sys.stderr)
-            text = replace_block(text, name, "```\n" + format_check(run_check(scale=scale)) + "\n```")
-        seeds = [DEFAULT_SEED, *range(101, 130)]  # 101-129: never used to choose the model
+            blocks[name] = "```\n" + format_check(run_check(scale=scale)) + "\n```"
+        seeds = [DEFAULT_SEED, *range(101, 130)]  # 101-129: not used by the fits (docs/synth.md)
         passed: list[int] = []
         no_nr: list[float] = []
         misses: Counter[str] = Counter()
@@ -72,9 +73,12 @@ def main(argv: list[str]) -> int:
             "  targets missed most often:",
             *(f"    {tid:40s} {k}/{len(seeds)}" for tid, k in misses.most_common(15)),
         ]
-        text = replace_block(text, "seeds", "```\n" + "\n".join(lines) + "\n```")
+        blocks["seeds"] = "```\n" + "\n".join(lines) + "\n```"
         print("self-check (40 pairs)", file=sys.stderr)
-        text = replace_block(text, "self-check", "```\n" + self_check(40).summary() + "\n```")
+        blocks["self-check"] = "```\n" + self_check(40).summary() + "\n```"
+    text = DOC.read_text(encoding="utf-8")
+    for name, body in blocks.items():
+        text = replace_block(text, name, body)
     DOC.write_text(text, encoding="utf-8")
     print(f"wrote {DOC}", file=sys.stderr)
     return 0
