@@ -32,7 +32,9 @@ The story, per registered patient (every constant is a parameter of ``parameters
    ferritin/100, very early / late failure and class; a salvage response evaluation after a
    gamma delay.
 7. Observation: events after the last contact (cut-off minus a reporting lag, or loss to
-   follow-up) are not seen; a death is seen when it precedes both.
+   follow-up: a general rate from D0 and, after a failure, an extra rate whose clock starts
+   a fresh draw of salvage delay plus evaluation lag later) are not seen; a death is seen
+   when it precedes both.
 """
 
 from __future__ import annotations
