@@ -269,9 +269,8 @@ def test_second_progressions_do_not_pile_up_on_any_day_after_failure() -> None:
 def test_loss_to_follow_up_after_failure_shortens_only_the_failures_follow_up() -> None:
     """``ltfu_after_failure_per_year``: an exponential loss whose clock starts after a fresh
     draw of the salvage delay plus evaluation lag, all from its own random numbers.
-    Hand-worked check: a failure still
-    followed t years after that start without the extra loss is lost within them with
-    probability 1 - exp(-rate * t)."""
+    Hand-worked check: a failure still followed t years after that start without the extra
+    loss is lost within them with probability 1 - exp(-rate * t)."""
     import math
 
     from postcart.synth.model import NEVER, simulate_cohort

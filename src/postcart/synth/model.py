@@ -194,6 +194,21 @@ def _gamma(rng: np.random.Generator, shape: float, scale: float, n: int) -> Floa
     return out
 
 
+def _salvage_delay(rng: np.random.Generator, p: SynthParameters, n: int) -> IntArray:
+    """Days from a failure to the start of salvage: gamma (shape 3, mean ``salvage_delay_days``),
+    rounded, at least 1."""
+    out: IntArray = np.maximum(1, np.round(rng.gamma(3.0, p["salvage_delay_days"] / 3.0, n))).astype(np.int64)
+    return out
+
+
+def _eval_lag(rng: np.random.Generator, p: SynthParameters, n: int) -> IntArray:
+    """Days from the start of salvage to its first response evaluation: gamma (shape
+    ``eval_lag_shape``, mean ``eval_lag_days``), rounded, at least 14."""
+    k = p["eval_lag_shape"]
+    out: IntArray = np.maximum(14, np.round(_gamma(rng, k, p["eval_lag_days"] / k, n))).astype(np.int64)
+    return out
+
+
 def simulate_cohort(
     params: SynthParameters,
     n: int,
@@ -410,7 +425,7 @@ def simulate_cohort(
     e_d = rng.weibull(k_d, n)
     k_pps = p["pps_shape"]
     e_pps = rng.weibull(k_pps, n)
-    s_draw = np.maximum(1, np.round(rng.gamma(3.0, p["salvage_delay_days"] / 3.0, n))).astype(np.int64)
+    s_draw = _salvage_delay(rng, p, n)
     # a new progression is documented by a later assessment: a detection lag (gamma, shape 3)
     # after its onset, so a high hazard spreads the documented dates over weeks instead of
     # piling them on one day
@@ -440,9 +455,8 @@ def simulate_cohort(
     rt_loc = rt_loc & treated
 
     # salvage response evaluation
-    k_eval = p["eval_lag_shape"]
-    eval_lag = np.maximum(14, np.round(_gamma(rng, k_eval, p["eval_lag_days"] / k_eval, n)))
-    eval_rel = s_rel + eval_lag.astype(np.int64)
+    eval_lag = _eval_lag(rng, p, n)
+    eval_rel = s_rel + eval_lag
     resp_missing = rng.random(n) < p["p_response_missing"]
     ur = rng.random(n)
     # progression found at the first evaluation: more likely with a higher progression hazard
@@ -492,9 +506,7 @@ def simulate_cohort(
     # has usually reported the response before the patient leaves. Drawn last, whatever the
     # rate, so that the rate moves no other draw (common random numbers).
     e_lost = rng.exponential(1.0, n)
-    clock_delay = np.maximum(1, np.round(rng.gamma(3.0, p["salvage_delay_days"] / 3.0, n)))
-    clock_eval = np.maximum(14, np.round(_gamma(rng, k_eval, p["eval_lag_days"] / k_eval, n)))
-    loss_clock = (clock_delay + clock_eval).astype(np.int64)
+    loss_clock = _salvage_delay(rng, p, n) + _eval_lag(rng, p, n)
     rate_f = p["ltfu_after_failure_per_year"] / 365.25
     if rate_f > 0:
         after = failed_latent & infused
