@@ -227,6 +227,58 @@ def test_second_progression_is_documented_after_a_detection_lag() -> None:
     assert abs(np.mean(lag <= 7) - p_within_week) < 0.03
 
 
+def test_a_progression_waiting_for_a_visit_is_found_when_clinically_apparent_if_earlier() -> None:
+    """``symptom_lag_days``: a progression not documented on its day is documented at the next
+    scheduled visit or its onset plus a gamma lag (shape 3), whichever is first. Checked on the
+    same random numbers (the lag is drawn whatever its mean) against onsets documented on their
+    day (both detection probabilities 0)."""
+    import math
+
+    from postcart.synth.model import NEVER
+    from postcart.synth.parameters import load_parameters
+
+    def cohort(p_wait: float, lag: float, missed: float):  # type: ignore[no-untyped-def]
+        params = load_parameters().replace(
+            p_detect_at_visit=p_wait,
+            p_detect_relapse_at_visit=p_wait,
+            symptom_lag_days=lag,
+            p_visit_missed=missed,
+        )
+        return generate_registry(20_000, seed=15, params=params).cohort
+
+    onset = cohort(0.0, 30.0, 1.0).fail_rel
+    # the import's day-30/90 rule moves a documented failure on day 30 or 90 one day later:
+    # leave those out, their onset is ambiguous
+    known = (onset < NEVER) & ~np.isin(onset, (31, 91))
+
+    # no scheduled visit at all: documented = onset + ceil(gamma(3, scale 10)), mean 30 + ~0.5
+    c = cohort(1.0, 30.0, 1.0)
+    both = known & (c.fail_rel < NEVER)
+    lag = (c.fail_rel - onset)[both]
+    assert both.sum() > 5_000 and lag.min() >= 1
+    assert abs(lag.mean() - 30.5) < 1.0  # SE about 0.25 days
+    p_within_10 = 1 - math.exp(-1) * (1 + 1 + 0.5)  # gamma(3, scale 10) CDF at 10 days: 0.080
+    assert abs(np.mean(lag <= 10) - p_within_10) < 0.02
+
+    # every visit held: documented = min(next visit on or after the onset, onset + lag)
+    c = cohort(1.0, 30.0, 0.0)
+    both = known & (c.fail_rel < NEVER)
+    visits = c.visit_days[both]
+    nxt = np.where(visits >= onset[both, None], visits, NEVER).min(axis=1)
+    doc = c.fail_rel[both]
+    nxt = np.where(np.isin(nxt, (30, 90)), nxt + 1, nxt)
+    assert np.all(doc <= nxt) and np.all(doc >= onset[both])
+    assert 0.1 < np.mean(doc < nxt) < 0.9  # both routes are taken
+    # a lag near its upper bound: almost every such progression waits for the visit
+    c = cohort(1.0, 730.0, 0.0)
+    both = known & (c.fail_rel < NEVER)
+    visits = c.visit_days[both]
+    nxt = np.where(visits >= onset[both, None], visits, NEVER).min(axis=1)
+    nxt = np.where(np.isin(nxt, (30, 90)), nxt + 1, nxt)
+    has_visit = nxt < NEVER
+    assert np.mean(c.fail_rel[both][has_visit] == nxt[has_visit]) > 0.97
+
+
 def _largest_3_day_share_of_pfs2_events(params: SynthParameters) -> tuple[int, float]:
     from postcart.synth.model import NEVER
 

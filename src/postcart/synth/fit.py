@@ -91,6 +91,7 @@ _EXTRA: tuple[FreeParameter, ...] = (
     FreeParameter("os2_shape", "log"),
     FreeParameter("pps_shape", "log"),
     FreeParameter("ltfu_after_failure_per_year", "add"),
+    FreeParameter("symptom_lag_days", "log"),
 )
 
 

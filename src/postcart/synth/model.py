@@ -17,8 +17,9 @@ The story, per registered patient (every constant is a parameter of ``parameters
 5. CAR-T: refractory (logistic in ``z``, product) with a log-normal progression time; else
    SD or response (CR/PR), and for responders a relapse (logistic) at D30 + log-normal time,
    with its own (earlier, tighter) distribution for partial responders and a wide one for
-   complete responders. A progression is documented on its day or at the next scheduled visit
-   (a responder's relapse more often at a visit than a refractory progression); the D30 and D90
+   complete responders. A progression is documented on its day, or else at the next scheduled
+   visit or when it becomes clinically apparent (onset + a gamma lag), whichever is first (a
+   responder's relapse waits more often than a refractory progression); the D30 and D90
    evaluations fall before or after the nominal day (never on it), before it with a set
    probability, which decides the timing group of the failures found there. A share of
    patients has no CAR-T response assessment in the registry. Non-relapse deaths (log-normal
@@ -59,6 +60,8 @@ DEFAULT_CUTOFF = _dt.date(2021, 4, 12)
 VISIT_NAMES: tuple[str, ...] = ("d30", "d90", "d180", "d270", "d360", "m18", "m24", "m36")
 VISIT_NOMINAL: IntArray = np.array([30, 90, 180, 270, 360, 548, 730, 1096], dtype=np.int64)
 VISIT_JITTER_SD: FloatArray = np.array([3.0, 6.0, 10.0, 12.0, 14.0, 20.0, 25.0, 30.0])
+#: Shape of the gamma lag from a progression's onset to its becoming clinically apparent.
+SYMPTOM_LAG_SHAPE = 3.0
 NEVER = np.int64(10**7)  # "no such event" in day arithmetic (far beyond any cut-off)
 #: Salvage classes in model order; index -1 = no salvage data.
 CLASSES: tuple[str, ...] = (
@@ -363,11 +366,20 @@ def simulate_cohort(
     missed = rng.random((n, len(VISIT_NOMINAL))) < p["p_visit_missed"]
     visits = np.where(missed, NEVER, visits)
     # a refractory progression is often clinically apparent; a responder's relapse is mostly
-    # found at a scheduled evaluation (D90 PET, ...)
+    # found at a scheduled evaluation (D90 PET, ...). A progression not documented on its day
+    # is documented at the next scheduled visit or when it becomes clinically apparent
+    # (a gamma lag after its onset), whichever comes first: between the D90 and D180 visits
+    # relapses are found when symptoms bring the patient in, not all at D180. The lag is drawn
+    # for everyone whatever its mean, with a fixed shape (numpy's gamma sampler consumes a
+    # number of draws that depends on the shape only), so that the mean moves no other draw
+    # (common random numbers).
     at_visit = rng.random(n) < np.where(refractory, p["p_detect_at_visit"], p["p_detect_relapse_at_visit"])
+    lag_scale = p["symptom_lag_days"] / SYMPTOM_LAG_SHAPE
+    symptom_lag = np.ceil(rng.standard_gamma(SYMPTOM_LAG_SHAPE, n) * lag_scale)
     t_true_i = np.where(np.isfinite(t_true), np.ceil(t_true), NEVER).astype(np.int64)
     next_visit = np.where(visits >= t_true_i[:, None], visits, NEVER).min(axis=1)
-    fail_rel = np.where(at_visit & (next_visit < NEVER), next_visit, t_true_i)
+    apparent = np.where(t_true_i < NEVER, t_true_i + symptom_lag.astype(np.int64), NEVER)
+    fail_rel = np.where(at_visit, np.minimum(next_visit, apparent), t_true_i)
     fail_rel = np.where(np.isin(fail_rel, (30, 90)), fail_rel + 1, fail_rel).astype(np.int64)
 
     nrm = rng.random(n) < _sigmoid(np.full(n, p["logit_nrm"]) + 0.3 * z)

@@ -139,16 +139,25 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     _p(
         "p_detect_at_visit",
         0.35,
-        "probability a progression is documented at the next scheduled visit",
+        "probability a progression is documented at the next scheduled visit or when clinically"
+        " apparent, whichever is first (else on its day)",
         0.0,
         1.0,
     ),
     _p(
         "p_detect_relapse_at_visit",
         0.35,
-        "probability a responder's relapse is documented at the next scheduled visit",
+        "probability a responder's relapse is documented at the next scheduled visit or when"
+        " clinically apparent, whichever is first (else on its day)",
         0.0,
         1.0,
+    ),
+    _p(
+        "symptom_lag_days",
+        45.0,
+        "mean days from a progression's onset to its becoming clinically apparent (gamma, shape 3)",
+        5.0,
+        730.0,
     ),
     _p("logit_nrm", -2.3, "logit of a death without progression (non-relapse mortality)"),
     _p("mu_nrm_days", 4.0, "log-normal mean (log days) of the time to non-relapse death"),
