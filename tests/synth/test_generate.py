@@ -268,7 +268,10 @@ def test_a_progression_waiting_for_a_visit_is_found_when_clinically_apparent_if_
     doc = c.fail_rel[both]
     nxt = np.where(np.isin(nxt, (30, 90)), nxt + 1, nxt)
     assert np.all(doc <= nxt) and np.all(doc >= onset[both])
-    assert 0.1 < np.mean(doc < nxt) < 0.9  # both routes are taken
+    # both routes are taken among progressions with a visit left (about 0.54 here; a model that
+    # always waits for the visit gives 0)
+    has_visit = nxt < NEVER
+    assert 0.3 < np.mean(doc[has_visit] < nxt[has_visit]) < 0.8
     # a lag near its upper bound: almost every such progression waits for the visit
     c = cohort(1.0, 730.0, 0.0)
     both = known & (c.fail_rel < NEVER)

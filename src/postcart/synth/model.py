@@ -369,10 +369,11 @@ def simulate_cohort(
     # found at a scheduled evaluation (D90 PET, ...). A progression not documented on its day
     # is documented at the next scheduled visit or when it becomes clinically apparent
     # (a gamma lag after its onset), whichever comes first: between the D90 and D180 visits
-    # relapses are found when symptoms bring the patient in, not all at D180. The lag is drawn
-    # for everyone whatever its mean, with a fixed shape (numpy's gamma sampler consumes a
-    # number of draws that depends on the shape only), so that the mean moves no other draw
-    # (common random numbers).
+    # relapses are found when symptoms bring the patient in, not all at D180. A waiting
+    # progression with no visit left is documented when apparent. The lag is drawn for everyone
+    # whatever its mean, from a fixed shape (numpy's rejection sampler consumes a number of
+    # draws that depends on the shape and the stream, never on the scale), so that the mean
+    # moves no other draw (common random numbers).
     at_visit = rng.random(n) < np.where(refractory, p["p_detect_at_visit"], p["p_detect_relapse_at_visit"])
     lag_scale = p["symptom_lag_days"] / SYMPTOM_LAG_SHAPE
     symptom_lag = np.ceil(rng.standard_gamma(SYMPTOM_LAG_SHAPE, n) * lag_scale)
