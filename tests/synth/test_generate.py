@@ -246,6 +246,11 @@ def test_a_progression_waiting_for_a_visit_is_found_when_clinically_apparent_if_
         )
         return generate_registry(20_000, seed=15, params=params).cohort
 
+    def next_visit(visits: np.ndarray, start: np.ndarray) -> np.ndarray:
+        """The first visit on or after ``start`` (shifted like a failure on day 30/90), or NEVER."""
+        nxt = np.where(visits >= start[:, None], visits, NEVER).min(axis=1)
+        return np.where(np.isin(nxt, (30, 90)), nxt + 1, nxt)
+
     onset = cohort(0.0, 30.0, 1.0).fail_rel
     # the import's day-30/90 rule moves a documented failure on day 30 or 90 one day later:
     # leave those out, their onset is ambiguous
@@ -263,10 +268,8 @@ def test_a_progression_waiting_for_a_visit_is_found_when_clinically_apparent_if_
     # every visit held: documented = min(next visit on or after the onset, onset + lag)
     c = cohort(1.0, 30.0, 0.0)
     both = known & (c.fail_rel < NEVER)
-    visits = c.visit_days[both]
-    nxt = np.where(visits >= onset[both, None], visits, NEVER).min(axis=1)
+    nxt = next_visit(c.visit_days[both], onset[both])
     doc = c.fail_rel[both]
-    nxt = np.where(np.isin(nxt, (30, 90)), nxt + 1, nxt)
     assert np.all(doc <= nxt) and np.all(doc >= onset[both])
     # both routes are taken among progressions with a visit left (about 0.54 here; a model that
     # always waits for the visit gives 0)
@@ -275,9 +278,7 @@ def test_a_progression_waiting_for_a_visit_is_found_when_clinically_apparent_if_
     # a lag near its upper bound: almost every such progression waits for the visit
     c = cohort(1.0, 730.0, 0.0)
     both = known & (c.fail_rel < NEVER)
-    visits = c.visit_days[both]
-    nxt = np.where(visits >= onset[both, None], visits, NEVER).min(axis=1)
-    nxt = np.where(np.isin(nxt, (30, 90)), nxt + 1, nxt)
+    nxt = next_visit(c.visit_days[both], onset[both])
     has_visit = nxt < NEVER
     assert np.mean(c.fail_rel[both][has_visit] == nxt[has_visit]) > 0.97
 
