@@ -112,6 +112,29 @@ def test_joint_fit_solves_a_coupled_problem_from_a_distant_start() -> None:
     assert result.params["logit_cr"] == pytest.approx(start["logit_cr"])
 
 
+def test_the_margin_hinge_moves_the_fit_to_its_hand_worked_optimum() -> None:
+    """Two targets that pull one parameter p apart: residuals r1 = 2p and r2 = p - 1.5 (in
+    tolerances). Both stay in the Huber loss's quadratic zone, so by hand:
+
+    * no margin: minimise (2p)^2 + (p - 1.5)^2, so 8p + 2(p - 1.5) = 0, p = 0.3, r2 = -1.2 misses;
+    * margin weight 3 beyond 0.8: add 9 (2p - 0.8)^2 + 9 (0.7 - p)^2, so 100p - 44.4 = 0,
+      p = 0.444: r1 = 0.888, r2 = -1.056, the worst target moves towards its goal."""
+    paper = {"pop_infused": 80.9, "pop_axicel": 63.6}
+
+    def evaluate(params):  # type: ignore[no-untyped-def]
+        p = params["b_pps_immunochemo"]  # an additive parameter of the fit
+        sims = {"pop_infused": 80.9 + 2.0 * (2.0 * p), "pop_axicel": 63.6 + 2.0 * (p - 1.5)}
+        return tuple(_check(tid, "percent", pv, sims[tid]) for tid, pv in paper.items())
+
+    start = SynthParameters.start_values()
+    plain = fit(start=start, evaluate=evaluate, max_jacobians=4)
+    margin = fit(start=start, evaluate=evaluate, max_jacobians=4, margin_weight=3.0)
+    assert plain.params["b_pps_immunochemo"] == pytest.approx(0.3, abs=1e-3)
+    assert margin.params["b_pps_immunochemo"] == pytest.approx(0.444, abs=1e-3)
+    assert "no margin" in plain.params.meta["objective"]
+    assert "margin weight 3" in margin.params.meta["objective"]
+
+
 def test_the_fit_stops_at_its_budget_or_on_ctrl_c_and_keeps_its_best_point() -> None:
     truth, evaluate = _coupled_evaluator()
     start = SynthParameters.start_values().replace(logit_dropout=0.5, logit_axicel=-1.0, logit_relapse=-1.0)

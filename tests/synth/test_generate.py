@@ -283,6 +283,56 @@ def test_a_progression_waiting_for_a_visit_is_found_when_clinically_apparent_if_
     assert np.mean(c.fail_rel[both][has_visit] == nxt[has_visit]) > 0.97
 
 
+def test_immunochemotherapy_effects_scale_its_own_second_progression_and_survival_after_it() -> None:
+    """``b_p2_immunochemo`` and ``b_pps_immunochemo`` (session 6): on the same random numbers,
+    a log-hazard effect b on a Weibull time of shape k multiplies that time by exp(-b / k), for
+    patients treated with immunochemotherapy only. Direct deaths are pushed beyond any horizon,
+    the documentation lag and the PD-at-evaluation route switched off, so that the second
+    progression is the Weibull onset and death follows it by the post-progression survival."""
+    import math
+
+    from postcart.synth.model import CLASSES
+    from postcart.synth.parameters import load_parameters
+
+    base = load_parameters().replace(log_os2_scale_days=30.0, p2_delay_days=0.0, p_salvage_pd_eval=0.0)
+
+    def cohort(b_p2: float, b_pps: float):  # type: ignore[no-untyped-def]
+        params = base.replace(b_p2_immunochemo=b_p2, b_pps_immunochemo=b_pps)
+        return generate_registry(20_000, seed=16, params=params).cohort
+
+    a, b = cohort(0.0, 0.0), cohort(-0.5, 1.0)
+    imm = CLASSES.index("immunochemotherapy")
+    treated_imm = a.infused & (a.salvage_class == imm) & (b.salvage_class == imm)
+    others = (a.salvage_class != imm) & (b.salvage_class != imm)
+    assert treated_imm.sum() > 500
+    # nobody else moves (the PD-at-evaluation logistic is off: its centre moves with the effect)
+    np.testing.assert_array_equal(a.p2_rel[others], b.p2_rel[others])
+    np.testing.assert_array_equal(a.death_day[others], b.death_day[others])
+
+    # second progression: ceil(t) -> ceil(t * c) with c = exp(0.5 / k_p); from a = ceil(t),
+    # a - 1 < t <= a, so c (a - 1) < ceil(t c) <= ceil(c a)
+    k_p, k_pps = base["pfs2_shape"], base["pps_shape"]
+    c = math.exp(0.5 / k_p)
+    p2 = treated_imm & (a.p2_rel < 10**5)
+    old, new = a.p2_rel[p2], b.p2_rel[p2]
+    assert p2.sum() > 1000
+    assert np.all(new > c * (old - 1)) and np.all(new <= np.ceil(c * old))
+
+    # survival after it, death by lymphoma after the documented progression in both cohorts:
+    # floor(pps) -> floor(pps * exp(-1 / k_pps))
+    def after_p2(c):  # type: ignore[no-untyped-def]
+        return c.death_day - c.inf_day - c.fail_rel - c.p2_rel
+
+    chain = treated_imm & (a.death_cause == 0) & (b.death_cause == 0)
+    chain &= (a.p2_rel < 10**4) & (b.p2_rel < 10**4)  # not at the model's clip of 10**6 days
+    chain &= (after_p2(a) < 10**5) & (after_p2(b) < 10**5)
+    old, new = after_p2(a)[chain], after_p2(b)[chain]
+    assert chain.sum() > 500 and old.max() > 100
+    # floor(s) -> floor(s * c) with c = exp(-1 / k_pps): floor(c old) <= new < c (old + 1)
+    c = math.exp(-1.0 / k_pps)
+    assert np.all(new >= np.floor(c * old)) and np.all(new < c * (old + 1))
+
+
 def _largest_3_day_share_of_pfs2_events(params: SynthParameters) -> tuple[int, float]:
     from postcart.synth.model import NEVER
 

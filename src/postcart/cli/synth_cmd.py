@@ -118,6 +118,13 @@ def calibrate_cmd(
     jacobians: int = typer.Option(
         6, "--jacobians", min=1, help="lm: trust-region iterations (each ~70 simulations)."
     ),
+    margin_weight: float = typer.Option(
+        0.0,
+        "--margin-weight",
+        min=0.0,
+        help="lm: weight of the hinge that pushes every target inside 0.8 of its 100x tolerance "
+        "(0 = plain Huber; use for refining near the optimum, e.g. 3).",
+    ),
     workers: int = typer.Option(2, "--workers", min=1, help="lm: parallel worker processes."),
 ) -> None:
     """Fit the model parameters by simulation and write parameters.yaml (takes minutes; lm at
@@ -136,7 +143,13 @@ def calibrate_cmd(
         # Python's handler so that `kill -INT PID` stops it and keeps its best point, as Ctrl-C does
         signal.signal(signal.SIGINT, signal.default_int_handler)
         result = fit(
-            start=start, scale=scale, seed=seed, max_jacobians=jacobians, workers=workers, progress=say
+            start=start,
+            scale=scale,
+            seed=seed,
+            max_jacobians=jacobians,
+            margin_weight=margin_weight,
+            workers=workers,
+            progress=say,
         )
     else:
         result = calibrate(start=start, scale=scale, seed=seed, iterations=iterations, progress=say)

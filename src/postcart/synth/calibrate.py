@@ -143,6 +143,7 @@ CALIBRATION_MAP: tuple[CalibrationStep, ...] = (
     _c("b_p2_lenalidomide", "cox_uni_pfs2_lenalidomide", "log", +1, 0.8),
     _c("b_p2_targeted", "cox_mv_pfs2_targeted", "log", +1, 0.6),
     _c("b_p2_bispecific", "trt_pfs2_median_bispecific", "log", -1, 0.5),
+    _c("b_p2_immunochemo", "trt_pfs2_median_immunochemo", "log", -1, 0.8),
 )
 #: Largest move of one parameter in one iteration, on its own scale.
 MAX_STEP = 0.3
@@ -360,9 +361,11 @@ def write_calibrated(result: CalibrationResult, path: Path = PARAMETERS_FILE) ->
         used = {f.name: ["every target assessed at 100x (joint fit)"] for f in free_parameters()}
         how = (
             "by simulation (joint least squares on every target assessed at 100x: scipy\n"
-            "least_squares, Huber loss, finite-difference Jacobian; common random numbers on\n"
-            f"{DEFAULT_N * result.scale} simulated registered patients per simulation, seed {result.seed},\n"
-            f"{result.iterations} simulations in {result.accepted_steps} Jacobian evaluations,\n"
+            "least_squares, Huber loss (meta.objective), finite-difference Jacobian; common\n"
+            "random numbers on "
+            f"{DEFAULT_N * result.scale} simulated registered patients per simulation,\n"
+            f"seed {result.seed}, {result.iterations} simulations in {result.accepted_steps} Jacobian"
+            " evaluations,\n"
         )
     else:
         how = (

@@ -406,12 +406,20 @@ def simulate_cohort(
     rt_loc = (cls == CLASSES.index("radiotherapy")) & (rng.random(n) < p["p_rt_localized"])
     variant = rng.integers(0, 1000, n).astype(np.int64)
 
+    immunochemo = cls == CLASSES.index("immunochemotherapy")
+
     def class_effects(prefix: str) -> FloatArray:
+        """Each patient's salvage-class effect ``{prefix}_<class>``: 0 in the reference
+        (non-localized RT, other, and immunochemotherapy except on the second progression,
+        which has ``b_p2_immunochemo``; its survival effect after a second progression,
+        ``b_pps_immunochemo``, is added in ``times``)."""
         eff = np.zeros(n)
         eff = np.where(cls == 0, p[f"{prefix}_lenalidomide"], eff)
         eff = np.where(cls == 1, p[f"{prefix}_bispecific"], eff)
         eff = np.where(cls == 2, p[f"{prefix}_targeted"], eff)
         eff = np.where(rt_loc, p[f"{prefix}_rt_localized"], eff)
+        if prefix == "b_p2":
+            eff = np.where(immunochemo, p["b_p2_immunochemo"], eff)
         return eff
 
     ferr_u = ferritin / 100.0
@@ -448,9 +456,12 @@ def simulate_cohort(
         """Second progression (days), direct death (days), post-progression survival (days)."""
         cp = np.where(treated, class_effects("b_p2"), p["b_p2_untreated"])
         cd = np.where(treated, class_effects("b_d2"), p["b_d2_untreated"])
+        # survival after a second progression: its own immunochemotherapy effect (a patient whose
+        # immunochemotherapy failed has few options left)
+        c_pps = cd + np.where(treated & immunochemo, p["b_pps_immunochemo"], 0.0)
         tp = p2_lag + np.exp(p["log_pfs2_scale_days"] - (lp_p + cp) / k_p) * e_p
         direct = np.minimum(np.exp(p["log_os2_scale_days"] - (lp_d + cd) / k_d) * e_d, 1e6)
-        pps = np.minimum(np.exp(p["log_pps_scale_days"] - (lp_d + cd) / k_pps) * e_pps, 1e6)
+        pps = np.minimum(np.exp(p["log_pps_scale_days"] - (lp_d + c_pps) / k_pps) * e_pps, 1e6)
         return np.clip(np.ceil(tp), 1, 1e6).astype(np.int64), direct, pps
 
     def death_after(p2: IntArray, direct: FloatArray, pps: FloatArray) -> IntArray:

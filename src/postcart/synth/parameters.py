@@ -282,6 +282,13 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         -3.0,
         3.0,
     ),
+    _p(
+        "b_p2_immunochemo",
+        0.0,
+        "log-hazard of second progression, immunochemotherapy vs reference",
+        -3.0,
+        3.0,
+    ),
     _p("b_p2_untreated", 0.6, "log-hazard of second progression, no salvage data", -3.0, 3.0),
     _p("b_d2_late", -0.3, "log-hazard of death after failure, late failure (> D90)", -3.0, 3.0),
     _p("b_d2_ldh", 0.75, "log-hazard of death after failure, LDH > ULN at D0", -3.0, 3.0),
@@ -294,6 +301,13 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     _p("b_d2_targeted", -0.7, "log-hazard of death, targeted vs reference", -3.0, 3.0),
     _p("b_d2_rt_localized", -1.0, "log-hazard of death, localized sole RT vs reference", -3.0, 3.0),
     _p("b_d2_untreated", 0.8, "log-hazard of death, no salvage data", -3.0, 3.0),
+    _p(
+        "b_pps_immunochemo",
+        0.0,
+        "log-hazard of death after a second progression, immunochemotherapy vs reference",
+        -3.0,
+        3.0,
+    ),
 )
 SPECS_BY_NAME: dict[str, ParameterSpec] = {s.name: s for s in PARAMETER_SPECS}
 
