@@ -131,6 +131,10 @@ def test_the_margin_hinge_moves_the_fit_to_its_hand_worked_optimum() -> None:
     margin = fit(start=start, evaluate=evaluate, max_jacobians=4, margin_weight=3.0)
     assert plain.params["b_pps_immunochemo"] == pytest.approx(0.3, abs=1e-3)
     assert margin.params["b_pps_immunochemo"] == pytest.approx(0.444, abs=1e-3)
+    # the loss kept is the objective at the optimum: 0.6^2 + 1.2^2 = 1.80 without the margin;
+    # 0.888^2 + 1.056^2 + 0.264^2 + 0.768^2 = 2.563 with it
+    assert plain.params.meta["best_huber_loss"] == pytest.approx(1.80, abs=1e-3)
+    assert margin.params.meta["best_huber_loss"] == pytest.approx(2.563, abs=1e-3)
     assert "no margin" in plain.params.meta["objective"]
     assert "margin weight 3" in margin.params.meta["objective"]
 

@@ -26,8 +26,10 @@ jointly to *every* target assessed at 100x:
   ``PASS_MARGIN`` of its tolerance and leaves targets inside it unweighted. It is meant for
   refining a fit near its optimum: from a distant start, where many residuals are in the Huber
   loss's linear zone, scipy's robust-loss scaling gives those rows almost no curvature and the
-  extra hinge rows stall the trust region far from the optimum (``tests/synth/test_fit.py``),
-  so the default weight is 0;
+  extra hinge rows stall the trust region far from the optimum (measured on the toy problem of
+  ``tests/synth/test_fit.py``: loss 42.9 instead of 0 with weight 3; not a test), so the
+  default weight is 0. With a margin, the yaml's ``start_huber_loss`` / ``best_huber_loss``
+  hold this objective (Huber of residuals and hinges), as ``meta.objective`` says;
 * **Jacobian** by forward differences, one simulation per free parameter, run in parallel
   worker processes (``workers``); common random numbers (the same seed at every point; the
   model draws each random number independently of the parameters, see

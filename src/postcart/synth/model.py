@@ -477,6 +477,7 @@ def simulate_cohort(
     d2_rel = np.where(treated, td_t, death_after(tp_u, direct_u, pps_u))
     cls = np.where(treated, cls, -1)
     rt_loc = rt_loc & treated
+    immunochemo = immunochemo & treated  # class_effects from here on: 0 for the untreated
 
     # salvage response evaluation
     eval_lag = _eval_lag(rng, p, n)
