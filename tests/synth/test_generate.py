@@ -333,6 +333,33 @@ def test_immunochemotherapy_effects_scale_its_own_second_progression_and_surviva
     assert np.all(new >= np.floor(c * old)) and np.all(new < c * (old + 1))
 
 
+def test_lenalidomide_evaluation_effect_lowers_only_its_progressions_found_at_evaluation() -> None:
+    """``b_eval_lenalidomide`` (session 6): a log-odds effect on a progression found at the first
+    salvage evaluation, for lenalidomide only. On the same uniforms the logistic is monotone, so
+    a lower effect can only remove lenalidomide patients' progressions found at the evaluation;
+    the logistic is centred on the failures' mean, so the other classes' can only be added."""
+    from postcart.synth.model import CLASSES
+    from postcart.synth.parameters import load_parameters
+
+    base = load_parameters()
+
+    def found_at_eval(b: float):  # type: ignore[no-untyped-def]
+        c = generate_registry(20_000, seed=17, params=base.replace(b_eval_lenalidomide=b)).cohort
+        treated = c.infused & (c.salvage_status == 0)
+        return treated, c.salvage_class, treated & (c.p2_rel == c.salvage_eval_rel)
+
+    treated, cls, at_0 = found_at_eval(0.0)
+    treated_b, cls_b, at_b = found_at_eval(-1.5)
+    np.testing.assert_array_equal(treated, treated_b)  # the latent times do not move
+    np.testing.assert_array_equal(cls, cls_b)
+    len_ = treated & (cls == CLASSES.index("lenalidomide"))
+    other = treated & ~len_
+    assert not np.any(at_b & ~at_0 & len_)  # lenalidomide: only removed
+    assert not np.any(at_0 & ~at_b & other)  # the others: only added
+    assert at_b[len_].mean() < 0.8 * at_0[len_].mean()
+    assert at_b[other].mean() > at_0[other].mean()
+
+
 def _largest_3_day_share_of_pfs2_events(params: SynthParameters) -> tuple[int, float]:
     from postcart.synth.model import NEVER
 

@@ -112,6 +112,7 @@ _EXTRA: tuple[FreeParameter, ...] = (
     FreeParameter("ltfu_after_failure_per_year", "add"),
     FreeParameter("symptom_lag_days", "log"),
     FreeParameter("b_pps_immunochemo", "add"),
+    FreeParameter("b_eval_lenalidomide", "add"),
 )
 
 

@@ -227,6 +227,14 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     _p("p_response_missing", 0.22, "probability that a treated failure has no response data", 0.0, 1.0),
     _p("eval_lag_days", 45.0, "mean days from salvage start to its response evaluation", 20.0, 150.0),
     _p("p_salvage_pd_eval", 0.6, "probability the first salvage evaluation shows progression", 0.0, 1.0),
+    _p(
+        "b_eval_lenalidomide",
+        0.0,
+        "log-odds of a progression found at the first salvage evaluation, lenalidomide (beyond its"
+        " second-progression effect)",
+        -3.0,
+        3.0,
+    ),
     _p("logit_salvage_cr", -0.1, "logit of CR (vs PR/SD) among salvage responders evaluated event-free"),
     _p("p_salvage_sd", 0.06, "probability of SD among salvage patients evaluated event-free", 0.0, 1.0),
     # --- post-failure hazards (Weibull; lp = sum of b * covariate)
