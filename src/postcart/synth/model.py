@@ -487,7 +487,8 @@ def simulate_cohort(
     # progression found at the first evaluation: more likely with a higher progression hazard
     # lenalidomide has an effect of its own here: its documented PFS-2 median sits on the
     # first evaluations' dates, whatever its latent hazard (docs/synth.md, session 6)
-    lp_eval = lp_p + class_effects("b_p2") + np.where(cls == 0, p["b_eval_lenalidomide"], 0.0)
+    lenalidomide = cls == CLASSES.index("lenalidomide")  # treated only: cls is -1 otherwise
+    lp_eval = lp_p + class_effects("b_p2") + np.where(lenalidomide, p["b_eval_lenalidomide"], 0.0)
     centre = float(np.mean(lp_eval[failed_latent])) if failed_latent.any() else 0.0
     p0 = min(max(p["p_salvage_pd_eval"], 1e-6), 1 - 1e-6)
     pd_at_eval = ur < _sigmoid(np.log(p0 / (1 - p0)) + lp_eval - centre)
