@@ -113,6 +113,7 @@ _EXTRA: tuple[FreeParameter, ...] = (
     FreeParameter("symptom_lag_days", "log"),
     FreeParameter("b_pps_immunochemo", "add"),
     FreeParameter("b_eval_lenalidomide", "add"),
+    FreeParameter("b_pps_lenalidomide", "add"),
 )
 
 

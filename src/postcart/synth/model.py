@@ -457,8 +457,13 @@ def simulate_cohort(
         cp = np.where(treated, class_effects("b_p2"), p["b_p2_untreated"])
         cd = np.where(treated, class_effects("b_d2"), p["b_d2_untreated"])
         # survival after a second progression: its own immunochemotherapy effect (a patient whose
-        # immunochemotherapy failed has few options left)
-        c_pps = cd + np.where(treated & immunochemo, p["b_pps_immunochemo"], 0.0)
+        # immunochemotherapy failed has few options left) and lenalidomide's (session 7: with the
+        # shared survival, a later documented progression also delayed the death; docs/synth.md)
+        c_pps = (
+            cd
+            + np.where(treated & immunochemo, p["b_pps_immunochemo"], 0.0)
+            + np.where(treated & (cls == CLASSES.index("lenalidomide")), p["b_pps_lenalidomide"], 0.0)
+        )
         tp = p2_lag + np.exp(p["log_pfs2_scale_days"] - (lp_p + cp) / k_p) * e_p
         direct = np.minimum(np.exp(p["log_os2_scale_days"] - (lp_d + cd) / k_d) * e_d, 1e6)
         pps = np.minimum(np.exp(p["log_pps_scale_days"] - (lp_d + c_pps) / k_pps) * e_pps, 1e6)

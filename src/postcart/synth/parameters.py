@@ -316,6 +316,13 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         -3.0,
         3.0,
     ),
+    _p(
+        "b_pps_lenalidomide",
+        0.0,
+        "log-hazard of death after a second progression, lenalidomide (beyond its death effect)",
+        -3.0,
+        3.0,
+    ),
 )
 SPECS_BY_NAME: dict[str, ParameterSpec] = {s.name: s for s in PARAMETER_SPECS}
 
