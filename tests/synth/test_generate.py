@@ -368,6 +368,16 @@ def test_lenalidomide_survival_effect_after_a_second_progression_scales_only_its
     assert np.all(new >= np.floor(c * old)) and np.all(new < c * (old + 1))
     assert np.mean(new < old) > 0.9
 
+    # with direct deaths on (the committed parameters): a lenalidomide patient who dies before
+    # any second progression dies on the same day, so the effect does not reach the direct death
+    full = load_parameters()
+    a = generate_registry(20_000, seed=18, params=full.replace(b_pps_lenalidomide=0.0)).cohort
+    b = generate_registry(20_000, seed=18, params=full.replace(b_pps_lenalidomide=0.8)).cohort
+    direct = (a.salvage_class == lenalidomide) & (b.salvage_class == lenalidomide) & a.infused
+    direct &= (a.death_cause == 0) & (a.death_day - a.inf_day - a.fail_rel < a.p2_rel)
+    assert direct.sum() > 200
+    np.testing.assert_array_equal(a.death_day[direct], b.death_day[direct])
+
 
 def test_lenalidomide_evaluation_effect_lowers_only_its_progressions_found_at_evaluation() -> None:
     """``b_eval_lenalidomide`` (session 6): a log-odds effect on a progression found at the first

@@ -411,8 +411,8 @@ def simulate_cohort(
     def class_effects(prefix: str) -> FloatArray:
         """Each patient's salvage-class effect ``{prefix}_<class>``: 0 in the reference
         (non-localized RT, other, and immunochemotherapy except on the second progression,
-        which has ``b_p2_immunochemo``; its survival effect after a second progression,
-        ``b_pps_immunochemo``, is added in ``times``)."""
+        which has ``b_p2_immunochemo``; the survival effects after a second progression,
+        ``b_pps_immunochemo`` and ``b_pps_lenalidomide``, are added in ``times``)."""
         eff = np.zeros(n)
         eff = np.where(cls == 0, p[f"{prefix}_lenalidomide"], eff)
         eff = np.where(cls == 1, p[f"{prefix}_bispecific"], eff)
