@@ -422,7 +422,7 @@ def test_second_progressions_do_not_pile_up_on_any_day_after_failure() -> None:
     """Guards the defect of sessions 1-2: the calibration drove the latent PFS-2 hazard to a
     switch (LDH log-HR 7.9, ferritin 0.19 per 100 ug/L), and 11 % of the failures progressed on
     days 15-17 (a cliff in Figure 2). The bounded coefficients keep every 3-day window of PFS-2
-    events (progression or death) below 4 % of the failures (2.7 % with the committed
+    events (progression or death) below 4 % of the failures (2.8 % with the committed
     parameters, on days 0-2: deaths on the day of failure)."""
     from postcart.synth.parameters import load_parameters
 
