@@ -103,8 +103,9 @@ _STEPS: dict[str, float] = {
 #: Parameters outside the fixed-point map that the joint fit moves: the Weibull shapes shape
 #: the medians and the 6/12-month rates together, which only a joint fit can trade off; the loss
 #: to follow-up after failure moves the three follow-up medians against each other (b.17); the
-#: immunochemotherapy effect on survival after a second progression moves its OS-2 median with
-#: the shared survival scale and its own PFS-2 effect.
+#: immunochemotherapy and lenalidomide effects on survival after a second progression move
+#: their OS-2 medians with the shared survival scale and their own PFS-2 effects; lenalidomide's
+#: evaluation effect moves its PFS-2 median with the PD share at the first salvage evaluation.
 _EXTRA: tuple[FreeParameter, ...] = (
     FreeParameter("pfs2_shape", "log"),
     FreeParameter("os2_shape", "log"),
