@@ -407,6 +407,7 @@ def simulate_cohort(
     variant = rng.integers(0, 1000, n).astype(np.int64)
 
     immunochemo = cls == CLASSES.index("immunochemotherapy")
+    lenalidomide = cls == CLASSES.index("lenalidomide")
 
     def class_effects(prefix: str) -> FloatArray:
         """Each patient's salvage-class effect ``{prefix}_<class>``: 0 in the reference
@@ -462,7 +463,7 @@ def simulate_cohort(
         c_pps = (
             cd
             + np.where(treated & immunochemo, p["b_pps_immunochemo"], 0.0)
-            + np.where(treated & (cls == CLASSES.index("lenalidomide")), p["b_pps_lenalidomide"], 0.0)
+            + np.where(treated & lenalidomide, p["b_pps_lenalidomide"], 0.0)
         )
         tp = p2_lag + np.exp(p["log_pfs2_scale_days"] - (lp_p + cp) / k_p) * e_p
         direct = np.minimum(np.exp(p["log_os2_scale_days"] - (lp_d + cd) / k_d) * e_d, 1e6)
@@ -483,6 +484,7 @@ def simulate_cohort(
     cls = np.where(treated, cls, -1)
     rt_loc = rt_loc & treated
     immunochemo = immunochemo & treated  # class_effects from here on: 0 for the untreated
+    lenalidomide = lenalidomide & treated
 
     # salvage response evaluation
     eval_lag = _eval_lag(rng, p, n)
@@ -492,7 +494,6 @@ def simulate_cohort(
     # progression found at the first evaluation: more likely with a higher progression hazard
     # lenalidomide has an effect of its own here: its documented PFS-2 median sits on the
     # first evaluations' dates, whatever its latent hazard (docs/synth.md, session 6)
-    lenalidomide = cls == CLASSES.index("lenalidomide")  # treated only: cls is -1 otherwise
     lp_eval = lp_p + class_effects("b_p2") + np.where(lenalidomide, p["b_eval_lenalidomide"], 0.0)
     centre = float(np.mean(lp_eval[failed_latent])) if failed_latent.any() else 0.0
     p0 = min(max(p["p_salvage_pd_eval"], 1e-6), 1 - 1e-6)
