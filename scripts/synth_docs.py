@@ -9,7 +9,8 @@ Each generated part sits between ``<!-- BEGIN name -->`` and ``<!-- END name -->
 * ``check-1x`` / ``check-100x``: the output of ``postcart synth check`` at the paper's size and
   at 100x (default seed);
 * ``seeds``: the paper-size pass rate over the default seed and seeds 101-129 (never used to
-  choose the model), with and without the "not reached" HR, and the targets that miss most often;
+  choose the model), with and without the "not reached" HR, the mean number of misses per
+  registry against the number the 90 % goal allows, and the targets that miss most often;
 * ``self-check``: ``postcart synth check --self-check 40``.
 
 Nothing else in the page is touched; the prose that interprets these numbers is written by hand.
@@ -17,6 +18,7 @@ Nothing else in the page is touched; the prose that interprets these numbers is 
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from collections import Counter
@@ -62,6 +64,11 @@ def main(argv: list[str]) -> int:
             no_nr.append(100 * sum(r.passed is True for r in kept) / len(kept))
             misses.update(r.id for r in result.rows if r.passed is False)
         rates = [100 * p / n_assessed for p in passed]
+        # the goal (>= 90 %) as a number of misses a registry may have, and where the misses go
+        allowed = n_assessed - math.ceil(0.9 * n_assessed)
+        per_seed = sum(misses.values()) / len(seeds)
+        top = sum(k for _, k in misses.most_common(15)) / len(seeds)
+        n_rest = n_assessed - min(15, len(misses))
         lines = [
             f"paper size, {len(seeds)} seeds (the default seed {DEFAULT_SEED} and 101-129), "
             f"{n_assessed} assessed targets each:",
@@ -70,6 +77,9 @@ def main(argv: list[str]) -> int:
             f"{sum(r >= 90 for r in rates)} of {len(seeds)} seeds reach 90%",
             f"  without the 'not reached' HR (the self-check's target set): mean "
             f"{sum(no_nr) / len(no_nr):.1f}%",
+            f"  misses per registry: mean {per_seed:.2f} (the goal allows {allowed}); the 15 targets "
+            f"below {top:.2f}, the other {n_rest} {per_seed - top:.2f} "
+            f"({100 * (per_seed - top) / n_rest:.1f}% each on average)",
             "  targets missed most often:",
             *(f"    {tid:40s} {k}/{len(seeds)}" for tid, k in misses.most_common(15)),
         ]
