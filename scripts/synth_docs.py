@@ -78,7 +78,7 @@ def main(argv: list[str]) -> int:
             f"  without the 'not reached' HR (the self-check's target set): mean "
             f"{sum(no_nr) / len(no_nr):.1f}%",
             f"  misses per registry: mean {per_seed:.2f} (the goal allows {allowed}); the 15 targets "
-            f"below {top:.2f}, the other {n_rest} {per_seed - top:.2f} "
+            f"below: {top:.2f}; the other {n_rest}: {per_seed - top:.2f} "
             f"({100 * (per_seed - top) / n_rest:.1f}% each on average)",
             "  targets missed most often:",
             *(f"    {tid:40s} {k}/{len(seeds)}" for tid, k in misses.most_common(15)),
