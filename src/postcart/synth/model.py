@@ -72,6 +72,20 @@ CLASSES: tuple[str, ...] = (
     "immunochemotherapy",
     "other",
 )
+#: Salvage classes with an effect of their own on each post-failure quantity: parameter
+#: ``{prefix}_{class}`` (``rt_localized``: localized sole RT; ``immunochemo``: immunochemotherapy).
+#: Every other class (other, non-localized RT, and any class not listed) is in the reference,
+#: effect 0. ``b_p2``: second progression (and the PD-at-evaluation logistic); ``b_d2``: death,
+#: direct and after a second progression; ``b_pps``: survival after a second progression, on top
+#: of ``b_d2`` (sessions 6-7: with the shared survival, a later documented progression also
+#: delayed the death; docs/synth.md); ``b_eval``: a progression found at the first salvage
+#: evaluation, on top of ``b_p2`` (session 6).
+CLASS_EFFECTS: dict[str, tuple[str, ...]] = {
+    "b_p2": ("lenalidomide", "bispecific", "targeted", "rt_localized", "immunochemo"),
+    "b_d2": ("lenalidomide", "bispecific", "targeted", "rt_localized"),
+    "b_pps": ("lenalidomide", "immunochemo"),
+    "b_eval": ("lenalidomide",),
+}
 HISTOLOGIES: tuple[str, ...] = ("dlbcl_nos", "tfl", "hgbl", "pmbl", "transformed_other_indolent")
 
 
@@ -406,21 +420,20 @@ def simulate_cohort(
     rt_loc = (cls == CLASSES.index("radiotherapy")) & (rng.random(n) < p["p_rt_localized"])
     variant = rng.integers(0, 1000, n).astype(np.int64)
 
-    immunochemo = cls == CLASSES.index("immunochemotherapy")
-    lenalidomide = cls == CLASSES.index("lenalidomide")
-
     def class_effects(prefix: str) -> FloatArray:
-        """Each patient's salvage-class effect ``{prefix}_<class>``: 0 in the reference
-        (non-localized RT, other, and immunochemotherapy except on the second progression,
-        which has ``b_p2_immunochemo``; the survival effects after a second progression,
-        ``b_pps_immunochemo`` and ``b_pps_lenalidomide``, are added in ``times``)."""
+        """Each patient's salvage-class effect ``{prefix}_<class>`` (``CLASS_EFFECTS``; 0 in the
+        reference). Reads ``cls`` and ``rt_loc`` when called: after they are masked to the
+        treated below, the untreated get 0."""
+        members = {
+            "lenalidomide": cls == CLASSES.index("lenalidomide"),
+            "bispecific": cls == CLASSES.index("bispecific"),
+            "targeted": cls == CLASSES.index("targeted"),
+            "rt_localized": rt_loc,
+            "immunochemo": cls == CLASSES.index("immunochemotherapy"),
+        }
         eff = np.zeros(n)
-        eff = np.where(cls == 0, p[f"{prefix}_lenalidomide"], eff)
-        eff = np.where(cls == 1, p[f"{prefix}_bispecific"], eff)
-        eff = np.where(cls == 2, p[f"{prefix}_targeted"], eff)
-        eff = np.where(rt_loc, p[f"{prefix}_rt_localized"], eff)
-        if prefix == "b_p2":
-            eff = np.where(immunochemo, p["b_p2_immunochemo"], eff)
+        for name in CLASS_EFFECTS[prefix]:
+            eff = np.where(members[name], p[f"{prefix}_{name}"], eff)
         return eff
 
     ferr_u = ferritin / 100.0
@@ -457,14 +470,7 @@ def simulate_cohort(
         """Second progression (days), direct death (days), post-progression survival (days)."""
         cp = np.where(treated, class_effects("b_p2"), p["b_p2_untreated"])
         cd = np.where(treated, class_effects("b_d2"), p["b_d2_untreated"])
-        # survival after a second progression: its own immunochemotherapy effect (a patient whose
-        # immunochemotherapy failed has few options left) and lenalidomide's (session 7: with the
-        # shared survival, a later documented progression also delayed the death; docs/synth.md)
-        c_pps = (
-            cd
-            + np.where(treated & immunochemo, p["b_pps_immunochemo"], 0.0)
-            + np.where(treated & lenalidomide, p["b_pps_lenalidomide"], 0.0)
-        )
+        c_pps = cd + np.where(treated, class_effects("b_pps"), 0.0)  # survival after a 2nd progression
         tp = p2_lag + np.exp(p["log_pfs2_scale_days"] - (lp_p + cp) / k_p) * e_p
         direct = np.minimum(np.exp(p["log_os2_scale_days"] - (lp_d + cd) / k_d) * e_d, 1e6)
         pps = np.minimum(np.exp(p["log_pps_scale_days"] - (lp_d + c_pps) / k_pps) * e_pps, 1e6)
@@ -482,9 +488,7 @@ def simulate_cohort(
     p2_rel = np.where(treated, tp_t, tp_u)
     d2_rel = np.where(treated, td_t, death_after(tp_u, direct_u, pps_u))
     cls = np.where(treated, cls, -1)
-    rt_loc = rt_loc & treated
-    immunochemo = immunochemo & treated  # class_effects from here on: 0 for the untreated
-    lenalidomide = lenalidomide & treated
+    rt_loc = rt_loc & treated  # class_effects from here on: 0 for the untreated
 
     # salvage response evaluation
     eval_lag = _eval_lag(rng, p, n)
@@ -492,9 +496,9 @@ def simulate_cohort(
     resp_missing = rng.random(n) < p["p_response_missing"]
     ur = rng.random(n)
     # progression found at the first evaluation: more likely with a higher progression hazard
-    # lenalidomide has an effect of its own here: its documented PFS-2 median sits on the
-    # first evaluations' dates, whatever its latent hazard (docs/synth.md, session 6)
-    lp_eval = lp_p + class_effects("b_p2") + np.where(lenalidomide, p["b_eval_lenalidomide"], 0.0)
+    # lenalidomide has an effect of its own here (b_eval): its documented PFS-2 median sits on
+    # the first evaluations' dates, whatever its latent hazard (docs/synth.md, session 6)
+    lp_eval = lp_p + class_effects("b_p2") + class_effects("b_eval")
     centre = float(np.mean(lp_eval[failed_latent])) if failed_latent.any() else 0.0
     p0 = min(max(p["p_salvage_pd_eval"], 1e-6), 1 - 1e-6)
     pd_at_eval = ur < _sigmoid(np.log(p0 / (1 - p0)) + lp_eval - centre)
