@@ -6,6 +6,7 @@ import math
 
 from postcart.study import TargetValue
 from postcart.synth.check import (
+    MEDIAN_NOT_REACHED,
     NOT_CHECKED,
     RULES_BY_ID,
     TARGET_RULES,
@@ -39,6 +40,7 @@ PAPER = {
     "pop_failures_pct": _pt("pop_failures_pct", "percent", 43.3, n=238, denominator=550),
     "trt_os2_logrank": _pt("trt_os2_logrank", "p_value", "not significant", p_value=0.32, p_operator="="),
     "cox_mv_pfs2_bispecific": _pt("cox_mv_pfs2_bispecific", "hazard_ratio", "NR"),
+    "trt_os2_median_rt": _pt("trt_os2_median_rt", "median", 9.6, 6.7, "NR", n=12),
 }
 
 
@@ -92,6 +94,18 @@ def test_not_reached_hazard_ratio_passes_only_when_not_estimable() -> None:
     est = {"cox_mv_pfs2_bispecific": TargetValue(value=0.3, ci_low=0.1, ci_high=0.9)}
     assert _rows(ne, 1)["cox_mv_pfs2_bispecific"].passed is True  # type: ignore[attr-defined]
     assert _rows(est, 1)["cox_mv_pfs2_bispecific"].passed is False  # type: ignore[attr-defined]
+
+
+def test_a_paper_ci_open_on_the_right_has_no_upper_limit_but_a_median_not_reached_misses() -> None:
+    # the session-1 rule, unchanged until the team settles the reading (docs/synth.md, "The
+    # check"): a reached median far beyond the paper's value passes, an unreached one misses
+    far = _rows({"trt_os2_median_rt": TargetValue(value=30.0)}, 1)["trt_os2_median_rt"]
+    low = _rows({"trt_os2_median_rt": TargetValue(value=6.6)}, 1)["trt_os2_median_rt"]
+    assert far.passed is True  # type: ignore[attr-defined]
+    assert low.passed is False  # type: ignore[attr-defined]  # below 6.7 - 0.05
+    for scale in (1, 100):
+        nr = _rows({"trt_os2_median_rt": TargetValue(value=None, ci_low=1.5)}, scale)["trt_os2_median_rt"]
+        assert nr.passed is False and nr.rule == MEDIAN_NOT_REACHED  # type: ignore[attr-defined]
 
 
 def test_a_target_the_pipeline_did_not_compute_fails() -> None:
