@@ -139,6 +139,56 @@ def test_the_margin_hinge_moves_the_fit_to_its_hand_worked_optimum() -> None:
     assert "margin weight 3" in margin.params.meta["objective"]
 
 
+def test_several_seeds_fit_the_mean_loss_which_charges_the_spread_between_seeds() -> None:
+    """One target whose residual (in tolerances) is r_s = (p - 0.6) + e_s (1 - p / 2) on seed s,
+    with e = +1 on seed 3 and -1 on seed 7: centre p - 0.6, spread between seeds 1 - p / 2. By hand
+    (every |r| stays in the Huber loss's quadratic zone):
+
+    * seed 3 alone: r = 0.4 + p / 2, so p = -0.8 (clipped to nothing: the bound is -3);
+    * seed 7 alone: r = 1.5 p - 1.6, so p = 16 / 15;
+    * both: minimise (0.4 + 0.5 p)^2 + (1.5 p - 1.6)^2, so 2.5 p - 2.2 = 0, p = 0.88 (r = 0.84 and
+      -0.28; loss (0.84^2 + 0.28^2) / 2 = 0.392, the mean over the seeds);
+    * a fit of the pooled statistic (the mean residual over the seeds, p - 0.6) would give p = 0.6.
+    """
+    noise = {3: 1.0, 7: -1.0}
+
+    def evaluator(seed: int):  # type: ignore[no-untyped-def]
+        def evaluate(params):  # type: ignore[no-untyped-def]
+            p = params["b_pps_immunochemo"]  # an additive parameter of the fit
+            r = (p - 0.6) + noise[seed] * (1.0 - p / 2.0)
+            return (_check("pop_infused", "percent", 80.9, 80.9 + 2.0 * r),)
+
+        return evaluate
+
+    start = SynthParameters.start_values()
+    one = {s: fit(start=start, evaluate=evaluator(s), seed=s, max_jacobians=4) for s in noise}
+    both = fit(start=start, evaluate={s: evaluator(s) for s in noise}, seed=(3, 7), max_jacobians=4)
+    assert one[3].params["b_pps_immunochemo"] == pytest.approx(-0.8, abs=1e-3)
+    assert one[7].params["b_pps_immunochemo"] == pytest.approx(16 / 15, abs=1e-3)
+    assert both.params["b_pps_immunochemo"] == pytest.approx(0.88, abs=1e-3)
+    assert both.params.meta["best_huber_loss"] == pytest.approx(0.392, abs=1e-3)
+    assert both.params.meta["seed"] == 3 and both.params.meta["seeds"] == [3, 7]
+    assert "mean over 2 seeds" in str(both.params.meta["objective"])
+    assert both.seeds == (3, 7) and "seeds" not in one[3].params.meta
+    # the trace counts targets per seed: one assessed target, passed on both seeds at p = 0.88
+    assert both.trace[-1]["assessed"] == 1.0
+    best = min(both.trace, key=lambda t: t["loss"])
+    assert best["passed"] == pytest.approx(1.0) and best["loss"] == pytest.approx(0.392, abs=1e-3)
+
+
+def test_the_seeds_of_a_fit_are_distinct_and_each_has_its_evaluator() -> None:
+    truth, evaluate = _coupled_evaluator()
+    start = SynthParameters.start_values()
+    with pytest.raises(ValueError, match="distinct"):
+        fit(start=start, evaluate={1: evaluate}, seed=(1, 1))
+    with pytest.raises(ValueError, match="at least one seed"):
+        fit(start=start, evaluate=evaluate, seed=())
+    with pytest.raises(ValueError, match="one evaluator per seed"):
+        fit(start=start, evaluate=evaluate, seed=(1, 2))
+    with pytest.raises(ValueError, match="one evaluator per seed"):
+        fit(start=start, evaluate={1: evaluate, 3: evaluate}, seed=(1, 2))
+
+
 def test_the_fit_stops_at_its_budget_or_on_ctrl_c_and_keeps_its_best_point() -> None:
     truth, evaluate = _coupled_evaluator()
     start = SynthParameters.start_values().replace(logit_dropout=0.5, logit_axicel=-1.0, logit_relapse=-1.0)

@@ -106,7 +106,12 @@ def calibrate_cmd(
     iterations: int = typer.Option(
         20, "--iterations", min=1, help="fixed-point: maximum number of simulations (iterations)."
     ),
-    seed: int = typer.Option(1, "--seed", help="Seed of the common random numbers."),
+    seed: list[int] = typer.Option(
+        [1],
+        "--seed",
+        help="Seed of the common random numbers. lm: repeat it (--seed 1 --seed 14) to simulate "
+        "every point on each seed and fit the mean of their losses.",
+    ),
     from_start: bool = typer.Option(False, "--from-start", help="Start from the hand-set start values."),
     out: Path | None = typer.Option(None, "--out", help="Parameter file to write (default: the package's)."),
     method: CalibrationMethod = typer.Option(
@@ -133,6 +138,8 @@ def calibrate_cmd(
     from postcart.synth.fit import fit
     from postcart.synth.parameters import PARAMETERS_FILE
 
+    if len(seed) > 1 and method is not CalibrationMethod.lm:
+        raise typer.BadParameter("several seeds need --method lm", param_hint="--seed")
     start = SynthParameters.start_values() if from_start else None
 
     def say(s: str) -> None:
@@ -145,14 +152,14 @@ def calibrate_cmd(
         result = fit(
             start=start,
             scale=scale,
-            seed=seed,
+            seed=tuple(seed),
             max_jacobians=jacobians,
             margin_weight=margin_weight,
             workers=workers,
             progress=say,
         )
     else:
-        result = calibrate(start=start, scale=scale, seed=seed, iterations=iterations, progress=say)
+        result = calibrate(start=start, scale=scale, seed=seed[0], iterations=iterations, progress=say)
     path = write_calibrated(result, out or PARAMETERS_FILE)
     took = f"{result.iterations} simulations ({result.method}, {result.elapsed_seconds:.0f} s)"
     typer.echo(f"wrote {path} after {took}")

@@ -185,6 +185,9 @@ class CalibrationResult:
     elapsed_seconds: float
     #: ``"fixed-point"`` (this module) or ``"lm"`` (joint least squares, ``postcart.synth.fit``).
     method: str = "fixed-point"
+    #: Every seed of the common random numbers (``lm`` may average its loss over several; empty:
+    #: ``seed`` alone).
+    seeds: tuple[int, ...] = ()
 
 
 #: Compares the model at some parameter values with the paper (one simulation).
@@ -364,8 +367,14 @@ def write_calibrated(result: CalibrationResult, path: Path = PARAMETERS_FILE) ->
             "least_squares, Huber loss (meta.objective), finite-difference Jacobian; common\n"
             "random numbers on "
             f"{DEFAULT_N * result.scale} simulated registered patients per simulation,\n"
-            f"seed {result.seed}, {result.iterations} simulations in {result.accepted_steps} Jacobian"
-            " evaluations,\n"
+            + (
+                f"seeds {', '.join(map(str, result.seeds))} (the loss is the mean over them; each point\n"
+                f"simulated on every seed), {result.iterations} points in {result.accepted_steps} Jacobian"
+                if len(result.seeds) > 1
+                else f"seed {result.seed}, {result.iterations} simulations in "
+                f"{result.accepted_steps} Jacobian"
+            )
+            + " evaluations,\n"
         )
     else:
         how = (
