@@ -190,12 +190,15 @@ def test_cli_calibrate_refuses_an_unknown_method(tmp_path: Path) -> None:
     assert not out.exists()
 
 
-def test_cli_calibrate_refuses_several_seeds_without_the_joint_fit(tmp_path: Path) -> None:
+def test_cli_calibrate_refuses_several_seeds_without_the_joint_fit_or_a_seed_twice(tmp_path: Path) -> None:
     out = tmp_path / "params.yaml"
     args = ["synth", "calibrate", "--method", "fixed-point", "--seed", "1", "--seed", "2", "--out", str(out)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2  # a usage error, before any simulation
     assert "several seeds need --method lm" in result.output
+    assert not out.exists()
+    twice = CliRunner().invoke(app, ["synth", "calibrate", "--seed", "3", "--seed", "3", "--out", str(out)])
+    assert twice.exit_code == 2 and "distinct" in twice.output
     assert not out.exists()
 
 

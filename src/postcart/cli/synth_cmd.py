@@ -121,7 +121,7 @@ def calibrate_cmd(
         "fixed-point: one parameter per target (postcart.synth.calibrate).",
     ),
     jacobians: int = typer.Option(
-        6, "--jacobians", min=1, help="lm: trust-region iterations (each ~70 simulations)."
+        6, "--jacobians", min=1, help="lm: trust-region iterations (each ~75 simulations per seed)."
     ),
     margin_weight: float = typer.Option(
         0.0,
@@ -140,6 +140,8 @@ def calibrate_cmd(
 
     if len(seed) > 1 and method is not CalibrationMethod.lm:
         raise typer.BadParameter("several seeds need --method lm", param_hint="--seed")
+    if len(set(seed)) != len(seed):
+        raise typer.BadParameter(f"the seeds must be distinct, got {seed}", param_hint="--seed")
     start = SynthParameters.start_values() if from_start else None
 
     def say(s: str) -> None:
@@ -161,7 +163,10 @@ def calibrate_cmd(
     else:
         result = calibrate(start=start, scale=scale, seed=seed[0], iterations=iterations, progress=say)
     path = write_calibrated(result, out or PARAMETERS_FILE)
-    took = f"{result.iterations} simulations ({result.method}, {result.elapsed_seconds:.0f} s)"
+    k = max(1, len(result.seeds))
+    n = result.iterations
+    sims = f"{n} simulations" if k == 1 else f"{n} points on {k} seeds, {n * k} simulations"
+    took = f"{sims} ({result.method}, {result.elapsed_seconds:.0f} s)"
     typer.echo(f"wrote {path} after {took}")
 
 

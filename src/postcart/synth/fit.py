@@ -33,8 +33,9 @@ jointly to *every* target assessed at 100x:
 * **optionally, several seeds** (``seed`` a sequence, ``--seed`` repeated; since session 10):
   each point is simulated once per seed, with common random numbers per seed, and the residual
   vector is the concatenation of the seeds' scaled residuals; the reported loss is the mean over
-  the seeds. A single seed fits that registry's sampling noise too (session 7: run M, fitted at
-  100x on seed 1, scored 8.3 there and 19.3 at 200x on the same seed), and the goal at 100x is a
+  the seeds. A single seed fits that registry's sampling noise too (run M, session 6's fit at
+  100x on seed 1, had a loss of 8.3 there and, measured in session 7, 19.3 at 200x on the same
+  seed), and the goal at 100x is a
   property of every seed. Summing per-seed losses, rather than fitting the seeds' pooled
   statistics, also charges a target's spread between seeds: ``E[r^2] = bias^2 + variance`` for
   a target inside the Huber loss's quadratic zone, so a median on a flat stretch of its curve,
@@ -241,7 +242,7 @@ def objective(r: FloatArray, margin_weight: float = 0.0) -> float:
 def fit_seeds(seed: int | Sequence[int]) -> tuple[int, ...]:
     """The seeds of a fit as a tuple: one seed, or several distinct ones (``ValueError``
     otherwise)."""
-    seeds = (seed,) if isinstance(seed, int) else tuple(int(s) for s in seed)
+    seeds = (int(seed),) if isinstance(seed, int | np.integer) else tuple(int(s) for s in seed)
     if not seeds:
         raise ValueError("a fit needs at least one seed")
     if len(set(seeds)) != len(seeds):
@@ -290,7 +291,8 @@ def fit(
         with several seeds each point is simulated on every one and the loss is their mean
         (module docstring).
     max_jacobians
-        Trust-region iterations (each costs one simulation per free parameter plus one or two).
+        Trust-region iterations (each costs one simulation per free parameter and seed, plus one
+        or two points).
         The run also stops early, keeping its best point, on Ctrl-C (``KeyboardInterrupt``).
     margin_weight
         Weight of the hinge beyond ``PASS_MARGIN`` tolerances (module docstring); 0 = plain
@@ -408,7 +410,8 @@ def fit(
         for j, (xj, per_seed) in enumerate(zip(points, results, strict=True)):
             rj = objective_residuals(record(xj, per_seed), margin_weight)
             jac[:, j] = (rj - r0) / steps[j]
-        say(f"Jacobian done after {sims} simulations; {time.perf_counter() - t0:.0f} s")
+        done = f"{sims} points ({sims * k} simulations)" if k > 1 else f"{sims} simulations"
+        say(f"Jacobian done after {done}; {time.perf_counter() - t0:.0f} s")
         return jac
 
     start_loss = math.nan
