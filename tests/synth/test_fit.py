@@ -174,7 +174,11 @@ def test_several_seeds_fit_the_mean_loss_which_charges_the_spread_between_seeds(
     assert both.trace[-1]["assessed"] == 1.0 and both.trace[-1]["passed"] == 1.0
     best = min(both.trace, key=lambda t: t["loss"])
     assert best["loss"] == pytest.approx(0.392, abs=1e-3)
-    assert fit(start=start, evaluate={s: evaluator(s) for s in noise}, seed=np.array([3, 7]), max_jacobians=1)
+    # numpy integers are seeds too (a seed range built with numpy)
+    both_stubs = {s: evaluator(s) for s in noise}
+    from_numpy = fit(start=start, evaluate=both_stubs, seed=np.array([3, 7]), max_jacobians=1)
+    assert from_numpy.seeds == (3, 7) and from_numpy.params.meta["seeds"] == [3, 7]
+    assert fit(start=start, evaluate=evaluator(7), seed=np.int64(7), max_jacobians=1).seeds == (7,)
 
 
 def test_the_seeds_of_a_fit_are_distinct_and_each_has_its_evaluator() -> None:
